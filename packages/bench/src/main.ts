@@ -1,0 +1,95 @@
+/**
+ * `pnpm bench`: the bare relay, then Parley on PGlite and on PostgreSQL (when reachable), each driven
+ * by the same generator; prints one table with every Parley figure as a ratio to the relay's.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { DEFAULTS, runBench } from './run.js';
+import { formatTable } from './table.js';
+
+const USAGE = `Usage: pnpm bench [options]
+  --visitors N     chatting visitors (default ${DEFAULTS.visitors})
+  --operators M    operators, 50 chats each at most (default ${DEFAULTS.operators})
+  --rate R         messages per second, visitors' and operators' together (default ${DEFAULTS.rate})
+  --seconds S      measured window (default ${DEFAULTS.seconds}), after --warmup seconds (default ${DEFAULTS.warmup})
+  --idle K         idle visitor sockets, for the memory figure (default ${DEFAULTS.idle})
+  --churn C        new chats per second during the window (default ${DEFAULTS.churn})
+  --db D           pglite | postgres | both (default: both; PostgreSQL only when reachable)
+  --postgres URL   where to create the fresh database (default: DATABASE_URL or ${DEFAULTS.postgresUrl})
+  --no-baseline    skip the bare relay
+  --cpu-prof DIR   write each server's V8 CPU profile into DIR/<target>/
+  --json FILE      also write the raw results as JSON`;
+
+const { values } = parseArgs({
+  options: {
+    visitors: { type: 'string' },
+    operators: { type: 'string' },
+    rate: { type: 'string' },
+    seconds: { type: 'string' },
+    warmup: { type: 'string' },
+    idle: { type: 'string' },
+    churn: { type: 'string' },
+    db: { type: 'string' },
+    postgres: { type: 'string' },
+    'no-baseline': { type: 'boolean' },
+    'cpu-prof': { type: 'string' },
+    json: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const num = (name: keyof typeof values, fallback: number, min: number, max: number): number => {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    console.error(`--${name} must be a number from ${min} to ${max}, got "${raw}"\n\n${USAGE}`);
+    process.exit(64);
+  }
+  return n;
+};
+const db = values.db ?? DEFAULTS.db;
+if (db !== 'pglite' && db !== 'postgres' && db !== 'both') {
+  console.error(`--db must be pglite, postgres or both\n\n${USAGE}`);
+  process.exit(64);
+}
+const opts = {
+  ...DEFAULTS,
+  visitors: num('visitors', DEFAULTS.visitors, 1, 20_000),
+  operators: num('operators', DEFAULTS.operators, 1, 400),
+  rate: num('rate', DEFAULTS.rate, 1, 200_000),
+  seconds: num('seconds', DEFAULTS.seconds, 1, 600),
+  warmup: num('warmup', DEFAULTS.warmup, 0, 60),
+  idle: num('idle', DEFAULTS.idle, 0, 20_000),
+  churn: num('churn', DEFAULTS.churn, 0, 100),
+  db: db as 'pglite' | 'postgres' | 'both',
+  postgresUrl: values.postgres ?? DEFAULTS.postgresUrl,
+  baseline: !values['no-baseline'],
+  cpuProfDir: values['cpu-prof'] ?? null,
+  log: (line: string) => console.error(`[bench] ${line}`),
+};
+if (opts.operators * 50 < opts.visitors + 20) {
+  console.error(
+    `[bench] note: ${opts.operators} operators × 50 chats < ${opts.visitors} visitors + new chats; the rest stay queued`,
+  );
+}
+
+const started = new Date();
+const run = await runBench(opts);
+console.log(
+  `\nParley bench, ${started.toISOString()} — ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`,
+);
+console.log(
+  `visitors ${opts.visitors} chatting + ${opts.idle} idle, operators ${opts.operators}, rate ${opts.rate} msg/s, ` +
+    `window ${opts.seconds} s after ${opts.warmup} s warm-up, ${opts.churn} new chats/s\n`,
+);
+console.log(formatTable(run.measured));
+for (const s of run.skipped) console.log(`skipped: ${s}`);
+if (values.json)
+  writeFileSync(values.json, JSON.stringify({ started, opts: { ...opts, log: undefined }, ...run }, null, 2));
+process.exit(0);

@@ -1,0 +1,140 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GeneratorConfig, GeneratorResult } from './generator.js';
+import { spawnNode } from './proc.js';
+import type { Measured } from './table.js';
+import { benchDist, postgresReachable, repoRoot, startParley, startRelay, type Target } from './targets.js';
+
+export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface BenchOptions {
+  visitors: number;
+  operators: number;
+  /** Messages per second, both directions together. */
+  rate: number;
+  seconds: number;
+  warmup: number;
+  idle: number;
+  /** New chats per second during the window. */
+  churn: number;
+  /** Which Parley databases: PGlite, PostgreSQL, or both (PostgreSQL only when reachable). */
+  db: 'pglite' | 'postgres' | 'both';
+  postgresUrl: string;
+  /** Skip the relay (its column is then missing and no ratios are printed). */
+  baseline: boolean;
+  /** Write each server's V8 CPU profile (node --cpu-prof) into this folder. */
+  cpuProfDir: string | null;
+  log: (line: string) => void;
+}
+
+export const DEFAULTS: Omit<BenchOptions, 'log'> = {
+  visitors: 200,
+  operators: 20,
+  rate: 1000,
+  seconds: 15,
+  warmup: 3,
+  idle: 1000,
+  churn: 5,
+  db: 'both',
+  postgresUrl: process.env.DATABASE_URL?.trim() || DEFAULT_POSTGRES_URL,
+  baseline: true,
+  cpuProfDir: null,
+};
+
+export interface BenchRun {
+  measured: Measured[];
+  skipped: string[];
+}
+
+/** Runs the generator against each target in turn (baseline first), each target its own process. */
+export async function runBench(opts: BenchOptions): Promise<BenchRun> {
+  const starts: { name: string; start: () => Promise<Target> }[] = [];
+  const skipped: string[] = [];
+  const nodeArgs = (label: string) => {
+    if (!opts.cpuProfDir) return [];
+    const dir = join(opts.cpuProfDir, label);
+    mkdirSync(dir, { recursive: true });
+    return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  };
+  if (opts.baseline)
+    starts.push({
+      name: 'relay',
+      start: () => startRelay({ operators: opts.operators, nodeArgs: nodeArgs('relay') }),
+    });
+  if (opts.db !== 'postgres') {
+    starts.push({
+      name: 'pglite',
+      start: () =>
+        startParley({ operators: opts.operators, postgresUrl: null, nodeArgs: nodeArgs('pglite') }),
+    });
+  }
+  if (opts.db !== 'pglite') {
+    if (await postgresReachable(opts.postgresUrl)) {
+      starts.push({
+        name: 'postgres',
+        start: () =>
+          startParley({
+            operators: opts.operators,
+            postgresUrl: opts.postgresUrl,
+            nodeArgs: nodeArgs('postgres'),
+          }),
+      });
+    } else if (opts.db === 'postgres') {
+      throw new Error(`PostgreSQL does not answer at ${opts.postgresUrl}`);
+    } else {
+      skipped.push(`PostgreSQL (not reachable at ${opts.postgresUrl})`);
+    }
+  }
+
+  const measured: Measured[] = [];
+  for (const { start } of starts) {
+    const target = await start();
+    opts.log(`${target.name}: started (pid ${target.pid}, ${target.url}); driving it…`);
+    try {
+      const result = await drive(target, opts);
+      measured.push({ target: target.name, result });
+      opts.log(
+        `${target.name}: ${result.deliveredPerSecond.toFixed(0)} msg/s delivered, phases ${JSON.stringify(result.phaseSeconds)}` +
+          (Object.keys(result.errors).length ? `, errors ${JSON.stringify(result.errors)}` : ''),
+      );
+    } finally {
+      await target.stop();
+    }
+  }
+  return { measured, skipped };
+}
+
+/** The generator in its own process against one target; bounded by a hard deadline. */
+async function drive(target: Target, opts: BenchOptions): Promise<GeneratorResult> {
+  // Setup (logins, idle and chatting sockets) scales with the counts; the window with the seconds.
+  const setupMs = 60_000 + (opts.idle + opts.visitors) * 20 + opts.operators * 500;
+  const hardDeadlineMs = setupMs + (opts.warmup + opts.seconds) * 1000 + 30_000;
+  const config: GeneratorConfig = {
+    url: target.url,
+    siteKey: target.siteKey,
+    operators: target.operators,
+    visitors: opts.visitors,
+    idle: opts.idle,
+    rate: opts.rate,
+    seconds: opts.seconds,
+    warmupSeconds: opts.warmup,
+    churnPerSecond: opts.churn,
+    serverPid: target.pid,
+    postgresCpu: target.postgres,
+    hardDeadlineMs,
+  };
+  const gen = spawnNode(
+    [join(benchDist, 'generator.js')],
+    { BENCH_CONFIG: JSON.stringify(config) },
+    repoRoot,
+  );
+  const timer = setTimeout(() => gen.child.kill('SIGKILL'), hardDeadlineMs + 5000);
+  const code = await gen.exited;
+  clearTimeout(timer);
+  const line = /^BENCH_RESULT (.+)$/m.exec(gen.output())?.[1];
+  if (code !== 0 || !line)
+    throw new Error(
+      `the generator failed (exit ${code}) against ${target.name}:\n${gen.output().slice(-4000)}`,
+    );
+  return JSON.parse(line) as GeneratorResult;
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, runBench } from './run.js';
+import { errorCount, formatTable } from './table.js';
+
+// A few seconds and a few sockets, so the bench cannot rot; it checks sanity, never speed.
+describe('bench smoke run', () => {
+  it('drives the bare relay and Parley on PGlite and prints the table', async () => {
+    const run = await runBench({
+      ...DEFAULTS,
+      visitors: 6,
+      operators: 2,
+      rate: 30,
+      seconds: 3,
+      warmup: 1,
+      idle: 20,
+      churn: 2,
+      db: 'pglite',
+      log: () => {},
+    });
+    expect(run.measured.map((m) => m.target)).toEqual(['bare ws relay', 'Parley, PGlite']);
+    for (const { target, result } of run.measured) {
+      expect(result.connectedVisitors, target).toBe(26);
+      expect(result.operators, target).toBe(2);
+      expect(result.deliveredPerSecond, target).toBeGreaterThan(0);
+      for (const p of [...result.toOperator, ...result.roundTrip, ...result.assignRamp]) {
+        expect(Number.isFinite(p), `${target}: ${JSON.stringify(result)}`).toBe(true);
+      }
+      expect(result.assignUnderLoadCount, target).toBeGreaterThan(0);
+      expect(result.rssPerIdleSocket, target).not.toBeNull();
+      expect(result.serverCpuPer1k, target).toBeGreaterThan(0);
+      expect(errorCount(result), `${target}: ${JSON.stringify(result.errors)}`).toBe(0);
+    }
+    const table = formatTable(run.measured);
+    expect(table).toContain('round trip p99 (ms)');
+    expect(table).toMatch(/delivered msg\/s.*×\d/);
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * Parley's wire protocol: frame and body types, close codes, error codes. Types only plus a few
+ * constants, so the widget pays nothing for importing it. Schemas live in `@parley/protocol/schemas`.
+ */
+export type {
+  AddEmailBody,
+  AddPhoneBody,
+  Author,
+  Channel,
+  Client,
+  ClientCategory,
+  ClientList,
+  ContactList,
+  ContactStatus,
+  ContactSummary,
+  CreateClientBody,
+  CreateOrderBody,
+  ErrorBody,
+  ImportProblem,
+  ImportReport,
+  LoginBody,
+  Message,
+  MessageList,
+  OperatorInbound,
+  OperatorOutbound,
+  OperatorProfile,
+  OperatorStatus,
+  Order,
+  QuestionnaireField,
+  RecontactBody,
+  SessionReply,
+  SiteAdmin,
+  SiteList,
+  SiteSettings,
+  Task,
+  UpdateClientBody,
+  UpdateOperatorBody,
+  UpdateOrderBody,
+  User,
+  VisitorInbound,
+  VisitorOutbound,
+} from './schemas.js';
+
+/** Sent by the visitor in `hello.v`; the server refuses versions it does not speak. */
+export const PROTOCOL_VERSION = 1;
+
+/** WebSocket close codes the server uses when a peer must go away (4000-4999 are ours). */
+export const CloseCode = {
+  /** The Origin header is not in the site's allowed list. */
+  BadOrigin: 4001,
+  /** Missing or invalid session cookie, visitor token or site key. */
+  Unauthorized: 4003,
+  /** The site key names no site. */
+  UnknownSite: 4004,
+  /** The first frame did not arrive in time, or frames before `hello` exceeded the limit. */
+  HandshakeTimeout: 4008,
+  /** Too many frames or bytes: rate limit. */
+  Flood: 4029,
+  /** The protocol version in `hello` is not supported. */
+  UnsupportedVersion: 4010,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Codes of `error` frames and REST error bodies. The server's catalog maps each to a message. */
+export const ErrorCode = {
+  BadJson: 'PARLEY_ERR_BAD_JSON',
+  BadFrame: 'PARLEY_ERR_BAD_FRAME',
+  UnknownFrame: 'PARLEY_ERR_UNKNOWN_FRAME',
+  FrameTooLarge: 'PARLEY_ERR_FRAME_TOO_LARGE',
+  NotReady: 'PARLEY_ERR_NOT_READY',
+  Validation: 'PARLEY_ERR_VALIDATION',
+  NoContact: 'PARLEY_ERR_NO_CONTACT',
+  ContactClosed: 'PARLEY_ERR_CONTACT_CLOSED',
+  NotFound: 'PARLEY_ERR_NOT_FOUND',
+  Forbidden: 'PARLEY_ERR_FORBIDDEN',
+  Unauthorized: 'PARLEY_ERR_UNAUTHORIZED',
+  BadCredentials: 'PARLEY_ERR_BAD_CREDENTIALS',
+  UnknownSite: 'PARLEY_ERR_UNKNOWN_SITE',
+  BadOrigin: 'PARLEY_ERR_BAD_ORIGIN',
+  RateLimited: 'PARLEY_ERR_RATE_LIMITED',
+  Internal: 'PARLEY_ERR_INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

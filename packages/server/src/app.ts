@@ -1,0 +1,227 @@
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import fastifyWebsocket from '@fastify/websocket';
+import { CloseCode, ErrorCode } from '@parley/protocol';
+import { Health } from '@parley/protocol/schemas';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { authPlugin } from './auth/plugin.js';
+import { authRoutes } from './auth/routes.js';
+import { createLocalBus, type EventBus } from './bus.js';
+import { chatRoutes } from './chat/routes.js';
+import { type ChatService, createChatService } from './chat/service.js';
+import { identifyContact } from './clients/repo.js';
+import { clientRoutes } from './clients/routes.js';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { workspaces } from './db/schema/index.js';
+import { ParleyError } from './errors.js';
+import { demoPage } from './http/demo-page.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
+import { staticAssets } from './http/static.js';
+import { originAllowed } from './sites/origin.js';
+import { findSiteByKey, listSites } from './sites/repo.js';
+import { siteRoutes } from './sites/routes.js';
+import type { Connection, SocketLike } from './sockets/frames.js';
+import { createHub } from './sockets/hub.js';
+import { handleOperatorConnection } from './sockets/operator.js';
+import { handleVisitorConnection } from './sockets/visitor.js';
+import { userRoutes } from './users/routes.js';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  bus?: EventBus;
+}
+
+export interface ParleyApp {
+  app: FastifyInstance;
+  chat: ChatService;
+  metrics: Metrics;
+}
+
+/** Largest frame `ws` accepts before closing with 1009; below it our own 16 KiB limit answers with an error frame. */
+const WS_MAX_PAYLOAD = 64 * 1024;
+
+export async function buildApp({ config, database, bus: givenBus }: AppDeps): Promise<ParleyApp> {
+  const { db } = database;
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: 256 * 1024,
+    trustProxy: config.trustProxy,
+    // Refuse unknown fields where a schema closes its object, instead of silently dropping them.
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const bus = givenBus ?? createLocalBus((err) => app.log.error({ err }, 'event listener failed'));
+  const metrics = createMetrics(db);
+  const hub = createHub(bus, (err) => app.log.error({ err }, 'socket listener failed'));
+  app.addHook('onClose', async () => hub.close());
+  const chat = createChatService({
+    db,
+    bus,
+    onStored: () => metrics.messagesStored.inc(),
+    identify: identifyContact(db),
+  });
+  const secureCookies = config.publicUrl.startsWith('https:');
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof ParleyError) return reply.code(err.statusCode).send(err.toJSON());
+    if (err.validation) {
+      const first = err.validation[0];
+      const where = first?.instancePath
+        ? first.instancePath.replace(/^\//, '').replace(/\//g, '.')
+        : err.validationContext;
+      return reply.code(400).send({
+        code: ErrorCode.Validation,
+        message: `${where ?? 'request'}: ${first?.message ?? 'invalid'}`,
+      });
+    }
+    if (err.statusCode === 429) return reply.code(429).send(new ParleyError(ErrorCode.RateLimited).toJSON());
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ code: ErrorCode.Validation, message: err.message });
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send(new ParleyError(ErrorCode.Internal).toJSON());
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send(new ParleyError(ErrorCode.NotFound, `${req.method} ${req.url.split('?')[0]}`).toJSON()),
+  );
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Parley API', version: '1.0.0', description: 'REST API of Parley; JSON everywhere.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'parley_session' } } },
+    },
+  });
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(authPlugin, { db, secureCookies });
+  await app.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_PAYLOAD } });
+
+  await app.register(authRoutes, { db, secureCookies });
+  await app.register(chatRoutes, { chat });
+  await app.register(siteRoutes, { db });
+  await app.register(clientRoutes, { db });
+  await app.register(userRoutes, { db, chat });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness and readiness', response: { 200: Health, 503: Health } } },
+    async (_req, reply) => {
+      try {
+        await database.ping();
+        return { status: 'ok' as const };
+      } catch {
+        return reply.code(503).send({ status: 'unavailable' as const });
+      }
+    },
+  );
+
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  app.get('/demo', { schema: { hide: true } }, async (_req, reply) => {
+    const [site] = await listSites(db, (await firstWorkspace(db)) ?? '');
+    if (!site) return reply.code(503).send({ code: ErrorCode.NotFound, message: 'No site exists yet.' });
+    return reply.type('text/html; charset=utf-8').send(demoPage(site.key));
+  });
+
+  await staticAssets(app, config.assetsDir);
+
+  // --- sockets -------------------------------------------------------------------------------
+
+  app.get<{ Querystring: { site?: string } }>(
+    '/ws/visitor',
+    { websocket: true, schema: { hide: true } },
+    (ws, req) => {
+      const handOff = buffered(ws);
+      metrics.openSockets.inc({ kind: 'visitor' });
+      ws.on('close', () => metrics.openSockets.dec({ kind: 'visitor' }));
+      void (async () => {
+        const key = typeof req.query.site === 'string' ? req.query.site : '';
+        const site = key ? await findSiteByKey(db, key) : undefined;
+        if (!site) return ws.close(CloseCode.UnknownSite, `${ErrorCode.UnknownSite}: no site has this key`);
+        if (!originAllowed(req.headers.origin, site.allowedOrigins)) {
+          return ws.close(CloseCode.BadOrigin, `${ErrorCode.BadOrigin}: origin not allowed for this site`);
+        }
+        const conn = handleVisitorConnection(ws as SocketLike, {
+          site,
+          ip: req.ip ?? null,
+          userAgent: req.headers['user-agent'] ?? null,
+          chat,
+          hub,
+          log: req.log,
+        });
+        handOff(conn);
+      })().catch((err: unknown) => {
+        req.log.error({ err }, 'visitor socket setup failed');
+        ws.close(1011, 'internal error');
+      });
+    },
+  );
+
+  app.get('/ws/operator', { websocket: true, schema: { hide: true } }, (ws, req) => {
+    const handOff = buffered(ws);
+    metrics.openSockets.inc({ kind: 'operator' });
+    ws.on('close', () => metrics.openSockets.dec({ kind: 'operator' }));
+    void (async () => {
+      // The cookie rides along on cross-site upgrades too: only our own origin may use it.
+      const origin = req.headers.origin;
+      if (
+        origin &&
+        new URL(origin).host !== req.headers.host &&
+        origin !== new URL(config.publicUrl).origin
+      ) {
+        return ws.close(CloseCode.BadOrigin, `${ErrorCode.BadOrigin}: operator sockets are same-origin only`);
+      }
+      const user = await app.sessionUser(req);
+      if (!user) return ws.close(CloseCode.Unauthorized, `${ErrorCode.Unauthorized}: log in first`);
+      handOff(handleOperatorConnection(ws as SocketLike, { user, chat, hub, log: req.log }));
+    })().catch((err: unknown) => {
+      req.log.error({ err }, 'operator socket setup failed');
+      ws.close(1011, 'internal error');
+    });
+  });
+
+  return { app, chat, metrics };
+}
+
+/**
+ * Frames can arrive while the upgrade handler is still looking up the site or session; they are
+ * held and handed over in order once the connection handler exists.
+ */
+function buffered(ws: WebSocket) {
+  let target: Connection | null = null;
+  let closed = false;
+  const early: string[] = [];
+  ws.on('message', (data) => {
+    const raw = data.toString();
+    if (target) target.onMessage(raw);
+    else if (early.length < 10) early.push(raw);
+  });
+  ws.on('close', () => {
+    closed = true;
+    target?.onClose();
+  });
+  return (conn: Connection) => {
+    target = conn;
+    for (const raw of early.splice(0)) conn.onMessage(raw);
+    if (closed) conn.onClose();
+  };
+}
+
+async function firstWorkspace(db: Database['db']): Promise<string | undefined> {
+  const [ws] = await db.select({ id: workspaces.id }).from(workspaces).orderBy(workspaces.createdAt).limit(1);
+  return ws?.id;
+}

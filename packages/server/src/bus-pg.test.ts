@@ -1,0 +1,226 @@
+/**
+ * The LISTEN/NOTIFY bus between two instances, each on its own postgres.js client, as two server
+ * processes would be. Needs PostgreSQL even in the default (PGlite) run: a fresh database is made
+ * next to DATABASE_URL, or next to the machine's `test` database.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ContactSummary } from '@parley/protocol';
+import postgres, { type Sql } from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatEvent } from './bus.js';
+import { type BusLog, createPgBus, type PgBus, splitUtf8 } from './bus-pg.js';
+
+const BASE = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const WORKSPACE = '00000000-0000-4000-8000-000000000001';
+
+let admin: Sql;
+let dbName: string;
+let url: string;
+const clients: Sql[] = [];
+const buses: PgBus[] = [];
+
+beforeAll(async () => {
+  dbName = `parley_t_${randomBytes(6).toString('hex')}`;
+  admin = postgres(BASE, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${dbName}`);
+  const u = new URL(BASE);
+  u.pathname = `/${dbName}`;
+  url = u.href;
+});
+
+afterAll(async () => {
+  for (const b of buses) await b.close();
+  for (const c of clients) await c.end({ timeout: 5 });
+  await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+  await admin.end();
+});
+
+interface Logged {
+  level: 'info' | 'warn' | 'error';
+  msg: string;
+  obj: object;
+}
+
+/** A bus on its own client (own pool, own LISTEN connection), recording what it logs and hears. */
+async function node(opts: { channel?: string; maxPayloadBytes?: number } = {}) {
+  const sql = postgres(url, { max: 2, onnotice: () => {} });
+  clients.push(sql);
+  const logs: Logged[] = [];
+  const log: BusLog = {
+    info: (obj, msg = '') => logs.push({ level: 'info', msg, obj }),
+    warn: (obj, msg = '') => logs.push({ level: 'warn', msg, obj }),
+    error: (obj, msg = '') => logs.push({ level: 'error', msg, obj }),
+  };
+  const bus = createPgBus({ sql, log, channel: opts.channel ?? 'parley_test', ...opts });
+  buses.push(bus);
+  const heard: ChatEvent[] = [];
+  bus.subscribe((e) => heard.push(e));
+  await bus.start();
+  return { sql, bus, heard, logs };
+}
+
+const typing = (n: number): ChatEvent => ({
+  kind: 'typing',
+  workspaceId: WORKSPACE,
+  contactId: `c-${n}`,
+  assigneeId: null,
+  from: 'visitor',
+  on: n % 2 === 0,
+});
+
+/** The largest contact event the protocol allows: 20 answers of 500 characters, not all of them ASCII. */
+function bigContact(tag: string): ChatEvent {
+  const answers: Record<string, string> = {};
+  for (let i = 0; i < 20; i++) {
+    // 3-byte (€), 4-byte (emoji, a surrogate pair) and JSON-escaped ("\n, quotes) characters, and our separator.
+    const unit = `${tag}€😀"|\n`;
+    answers[`field_${i}`] = unit.repeat(Math.ceil(500 / unit.length)).slice(0, 500);
+  }
+  const contact: ContactSummary = {
+    id: `contact-${tag}`,
+    siteId: 'site',
+    channel: 'chat',
+    priority: 0,
+    requiredSkills: [],
+    clientId: null,
+    callbackPhone: null,
+    status: 'queued',
+    visitorName: 'Zoë',
+    answers,
+    assigneeId: null,
+    lastSeq: 0,
+    lastMessage: null,
+    lastMessageAt: null,
+    enqueuedAt: new Date(0).toISOString(),
+    firstResponseAt: null,
+    closedAt: null,
+    createdAt: new Date(0).toISOString(),
+    pageUrl: null,
+    visitorLastSeenAt: null,
+  };
+  return { kind: 'contact', workspaceId: WORKSPACE, contact };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('splitUtf8', () => {
+  it('cuts on character boundaries within the byte budget and loses nothing', () => {
+    const text = 'aé€😀'.repeat(50);
+    for (const max of [4, 5, 7, 64]) {
+      const parts = splitUtf8(text, max);
+      expect(parts.join('')).toBe(text);
+      for (const p of parts) {
+        expect(Buffer.byteLength(p, 'utf8')).toBeLessThanOrEqual(max);
+        expect(p.isWellFormed()).toBe(true);
+      }
+    }
+    expect(splitUtf8('', 10)).toEqual(['']);
+  });
+});
+
+describe('the PostgreSQL event bus', () => {
+  it('delivers to local listeners at once and to the other process once, never echoing back', async () => {
+    const a = await node({ channel: 'echo_test' });
+    const b = await node({ channel: 'echo_test' });
+    a.bus.publish(typing(1));
+    // Local delivery is synchronous, before any NOTIFY.
+    expect(a.heard).toEqual([typing(1)]);
+    await until('b hears the event', () => b.heard.length === 1);
+    expect(b.heard).toEqual([typing(1)]);
+    b.bus.publish(typing(2));
+    await until('a hears b', () => a.heard.length === 2);
+    // Give an echo time to arrive: it must not.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(a.heard).toEqual([typing(1), typing(2)]);
+    expect(b.heard).toEqual([typing(1), typing(2)]);
+  });
+
+  it('carries an event larger than the 8,000-byte NOTIFY limit intact', async () => {
+    const a = await node({ channel: 'large_test' });
+    const b = await node({ channel: 'large_test' });
+    const event = bigContact('x');
+    const bytes = Buffer.byteLength(JSON.stringify(event), 'utf8');
+    expect(bytes).toBeGreaterThan(15_000);
+    // PostgreSQL itself refuses it in one NOTIFY: the reason for the parts.
+    await expect(a.sql`select pg_notify('large_test', ${JSON.stringify(event)})`).rejects.toThrow(/too long/);
+    a.bus.publish(event);
+    a.bus.publish(typing(3));
+    await until('b hears both', () => b.heard.length === 2);
+    expect(b.heard).toEqual([event, typing(3)]);
+    expect(b.logs.filter((l) => l.level !== 'info')).toEqual([]);
+  });
+
+  it("keeps one publisher's order across hundreds of small and large events, with two publishers at once", async () => {
+    // A small payload limit makes every event travel in several parts.
+    const a = await node({ channel: 'order_test', maxPayloadBytes: 120 });
+    const b = await node({ channel: 'order_test', maxPayloadBytes: 120 });
+    const c = await node({ channel: 'order_test' });
+    const fromA: ChatEvent[] = [];
+    const fromB: ChatEvent[] = [];
+    for (let i = 0; i < 400; i++) {
+      const ea = i % 50 === 0 ? bigContact(`a${i}`) : typing(i);
+      const eb: ChatEvent = {
+        kind: 'seen',
+        workspaceId: WORKSPACE,
+        contactId: `b-${i}`,
+        assigneeId: null,
+        by: 'operator',
+        seq: i,
+      };
+      fromA.push(ea);
+      fromB.push(eb);
+      a.bus.publish(ea);
+      b.bus.publish(eb);
+      // Yield now and then, so flushes interleave with publishing.
+      if (i % 37 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await until('c hears all 800', () => c.heard.length === 800, 30_000);
+    const seenAtC = (from: ChatEvent[]) =>
+      c.heard.filter((e) => from.includes(e) || from.some((f) => same(f, e)));
+    expect(seenAtC(fromA)).toEqual(fromA);
+    expect(seenAtC(fromB)).toEqual(fromB);
+    await until('a and b hear each other', () => a.heard.length === 800 && b.heard.length === 800, 30_000);
+    expect(a.heard.filter((e) => e.kind === 'seen')).toEqual(fromB);
+    expect(b.heard.filter((e) => e.kind !== 'seen')).toEqual(fromA);
+    for (const n of [a, b, c]) expect(n.logs.filter((l) => l.level !== 'info')).toEqual([]);
+  });
+
+  it('listens again after its LISTEN connection is killed, and says so', async () => {
+    const a = await node({ channel: 'reconnect_test' });
+    const b = await node({ channel: 'reconnect_test' });
+    a.bus.publish(typing(1));
+    await until('b hears the first event', () => b.heard.length === 1);
+    const killed = await a.sql<{ pid: number }[]>`
+      select pg_terminate_backend(pid) as killed, pid from pg_stat_activity
+      where datname = current_database() and query ilike 'listen%reconnect_test%'`;
+    // Both buses listen on their own connection: both are cut.
+    expect(killed.length).toBe(2);
+    // 1. b re-LISTENs (postgres.js reconnects) and logs it; 2. events published after that arrive.
+    await until('b logs the re-LISTEN', () => b.logs.some((l) => l.msg.includes('re-established')));
+    let n = 100;
+    await until('b hears a again', () => {
+      a.bus.publish(typing(n++));
+      return b.heard.some((e) => e.kind === 'typing' && Number(e.contactId.slice(2)) >= 100);
+    });
+    // Nothing published after the reconnect is out of order.
+    const later = b.heard.slice(1).map((e) => (e.kind === 'typing' ? Number(e.contactId.slice(2)) : -1));
+    expect(later).toEqual([...later].sort((x, y) => x - y));
+  });
+
+  it('is quiet after close: no more deliveries from other processes', async () => {
+    const a = await node({ channel: 'close_test' });
+    const b = await node({ channel: 'close_test' });
+    await b.bus.close();
+    a.bus.publish(typing(1));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(b.heard).toEqual([]);
+  });
+});
+
+const same = (x: ChatEvent, y: ChatEvent) => JSON.stringify(x) === JSON.stringify(y);

@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import type { Sql } from 'postgres';
+import type { ChatEvent, EventBus, Listener } from './bus.js';
+
+/** The subset of a pino/Fastify logger the bus writes to. */
+export interface BusLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface PgBus extends EventBus {
+  /** This process's tag on every notification; its own echoes carry it and are ignored. */
+  readonly origin: string;
+  /** LISTENs on the channel; events published by other processes are delivered from then on. */
+  start(): Promise<void>;
+  /** Stops listening and waits for the NOTIFYs still queued. Does not end the `sql` client (its owner does). */
+  close(): Promise<void>;
+}
+
+export interface PgBusOptions {
+  /** A postgres.js client. LISTEN runs on its own dedicated connection; NOTIFY on the pool. */
+  sql: Sql;
+  channel?: string;
+  log: BusLog;
+  /**
+   * Largest NOTIFY payload sent, in bytes. PostgreSQL refuses 8,000 and more; tests lower it to make
+   * every event travel in many parts.
+   */
+  maxPayloadBytes?: number;
+}
+
+export const DEFAULT_CHANNEL = 'parley_events';
+const MAX_PAYLOAD_BYTES = 7_900; // PostgreSQL's limit is < 8,000 bytes
+const FRAME_VERSION = 'p1';
+/** NOTIFYs sent in one transaction at most (a burst of events becomes a few round trips). */
+const MAX_FRAMES_PER_FLUSH = 256;
+
+/**
+ * The event bus across processes: PostgreSQL LISTEN/NOTIFY.
+ *
+ * - `publish` hands the event to this process's listeners at once (as the local bus does), then
+ *   queues it for NOTIFY. The chat service publishes only after its transaction committed, so no
+ *   process ever hears of uncommitted data.
+ * - Each notification is `p1|origin|seq|part|parts|json`: `origin` is random per bus instance, so a
+ *   process drops its own echoes; `seq` counts this publisher's events, so a receiver can tell it
+ *   missed some (LISTEN connection lost) and log it.
+ * - Large events: a NOTIFY payload must stay under 8,000 bytes, and a contact summary with 20
+ *   answers of 500 characters (or a 4,000-character message in a non-Latin script) is larger. Such an
+ *   event is split into parts of at most `maxPayloadBytes` (cut on UTF-8 character boundaries), sent
+ *   in ONE transaction, and reassembled by the receivers. We chose this over "send an id and let the
+ *   receiver re-read the row": the event stays exactly what the publisher saw (no later state, no
+ *   deleted row), the bus needs no knowledge of the domain or its tables, and receivers need no
+ *   database round trip. One transaction makes the parts all-or-nothing; NOTIFYs of one transaction
+ *   are delivered together and in order.
+ * - Order: NOTIFYs go out one flush at a time (never two in flight), and PostgreSQL delivers
+ *   notifications in commit order, so every receiver sees one publisher's events in publish order.
+ *   Events of different publishers interleave as their commits did; a socket that sees a message from
+ *   two processes may get seqs out of order and resumes by seq, as after a reconnect.
+ * - A lost LISTEN connection: postgres.js reconnects and re-LISTENs; events sent meanwhile are gone,
+ *   which we log (the seq gap tells how many).
+ */
+export function createPgBus(opts: PgBusOptions): PgBus {
+  const { sql, log } = opts;
+  const channel = opts.channel ?? DEFAULT_CHANNEL;
+  const origin = randomBytes(6).toString('hex');
+  const maxPayloadBytes = opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
+  const listeners = new Set<Listener>();
+
+  let seq = 0;
+  /** Frames of each event not yet sent, oldest first; an event's frames always go out together. */
+  const pending: string[][] = [];
+  let flushing: Promise<void> | null = null;
+  let closed = false;
+  let unlisten: (() => Promise<void>) | null = null;
+  let listens = 0;
+
+  /** Per remote publisher: the last seq delivered and the parts of an event being reassembled. */
+  const remotes = new Map<string, { last: number; partial: { seq: number; parts: string[] } | null }>();
+
+  function deliver(event: ChatEvent) {
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        // One broken socket must not stop delivery to the others.
+        log.error({ err }, 'event listener failed');
+      }
+    }
+  }
+
+  function encode(event: ChatEvent): string[] {
+    const json = JSON.stringify(event);
+    const n = ++seq;
+    const head = (part: number, parts: number) => `${FRAME_VERSION}|${origin}|${n}|${part}|${parts}|`;
+    // The header grows with the part count; reserve room for a generous one.
+    const room = maxPayloadBytes - head(99_999, 99_999).length;
+    if (room < 16) throw new Error(`maxPayloadBytes ${maxPayloadBytes} leaves no room for data`);
+    const chunks = splitUtf8(json, room);
+    return chunks.map((c, i) => head(i + 1, chunks.length) + c);
+  }
+
+  async function flush() {
+    while (pending.length > 0) {
+      const batch: string[] = [];
+      let events = 0;
+      while (
+        pending.length > 0 &&
+        (batch.length === 0 || batch.length + pending[0]!.length <= MAX_FRAMES_PER_FLUSH)
+      ) {
+        batch.push(...pending.shift()!);
+        events++;
+      }
+      try {
+        if (batch.length === 1) await sql`select pg_notify(${channel}, ${batch[0]!})`;
+        // Pipelined in one transaction: one round trip, delivered together and in this order.
+        else await sql.begin((tx) => batch.map((frame) => tx`select pg_notify(${channel}, ${frame})`));
+      } catch (err) {
+        log.error({ err, events }, 'event bus: NOTIFY failed; these events reached this process only');
+      }
+    }
+  }
+
+  function onNotification(payload: string) {
+    const frame = parseFrame(payload);
+    if (!frame) {
+      log.warn({ payload: payload.slice(0, 80) }, 'event bus: unreadable notification ignored');
+      return;
+    }
+    if (frame.origin === origin) return; // our own echo: delivered locally already
+    let remote = remotes.get(frame.origin);
+    if (!remote) {
+      remote = { last: frame.seq - 1, partial: null };
+      remotes.set(frame.origin, remote);
+    }
+    if (frame.seq <= remote.last) return; // a repeat
+    if (frame.part === 1) {
+      if (remote.partial)
+        log.warn({ origin: frame.origin, seq: remote.partial.seq }, 'event bus: incomplete event dropped');
+      if (frame.seq !== remote.last + 1) {
+        log.warn(
+          { origin: frame.origin, missed: frame.seq - remote.last - 1 },
+          'event bus: events from another process were missed (LISTEN connection lost?)',
+        );
+      }
+      remote.partial = { seq: frame.seq, parts: [] };
+    }
+    const partial = remote.partial;
+    if (!partial || partial.seq !== frame.seq || partial.parts.length !== frame.part - 1) {
+      log.warn(
+        { origin: frame.origin, seq: frame.seq, part: frame.part },
+        'event bus: stray event part ignored',
+      );
+      return;
+    }
+    partial.parts.push(frame.data);
+    if (frame.part < frame.parts) return;
+    remote.partial = null;
+    remote.last = frame.seq;
+    let event: ChatEvent;
+    try {
+      event = JSON.parse(partial.parts.join('')) as ChatEvent;
+    } catch (err) {
+      log.warn({ err, origin: frame.origin, seq: frame.seq }, 'event bus: unreadable event ignored');
+      return;
+    }
+    deliver(event);
+  }
+
+  return {
+    origin,
+    publish(event) {
+      deliver(event);
+      if (closed) return;
+      pending.push(encode(event));
+      flushing ??= flush().finally(() => {
+        flushing = null;
+      });
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async start() {
+      const handle = await sql.listen(channel, onNotification, () => {
+        // Called after every LISTEN, including the re-LISTEN after a lost connection.
+        if (++listens === 1) return;
+        for (const r of remotes.values()) r.partial = null;
+        log.warn(
+          { channel },
+          'event bus: LISTEN connection re-established; events sent meanwhile were missed',
+        );
+      });
+      unlisten = handle.unlisten;
+      log.info({ channel, origin }, 'event bus: listening');
+    },
+    async close() {
+      closed = true;
+      await flushing;
+      await unlisten?.().catch((err: unknown) => log.warn({ err }, 'event bus: UNLISTEN failed'));
+      unlisten = null;
+    },
+  };
+}
+
+interface Frame {
+  origin: string;
+  seq: number;
+  part: number;
+  parts: number;
+  data: string;
+}
+
+function parseFrame(payload: string): Frame | null {
+  // p1|origin|seq|part|parts|data — data may itself contain "|".
+  const fields: string[] = [];
+  let at = 0;
+  for (let i = 0; i < 5; i++) {
+    const bar = payload.indexOf('|', at);
+    if (bar < 0) return null;
+    fields.push(payload.slice(at, bar));
+    at = bar + 1;
+  }
+  const [version, origin, seq, part, parts] = fields;
+  if (version !== FRAME_VERSION || !origin) return null;
+  const frame = {
+    origin,
+    seq: Number(seq),
+    part: Number(part),
+    parts: Number(parts),
+    data: payload.slice(at),
+  };
+  const ok = [frame.seq, frame.part, frame.parts].every((n) => Number.isSafeInteger(n) && n >= 1);
+  return ok && frame.part <= frame.parts ? frame : null;
+}
+
+/** Cuts `text` into pieces of at most `maxBytes` UTF-8 bytes, never inside a character. */
+export function splitUtf8(text: string, maxBytes: number): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let bytes = 0;
+  let i = 0;
+  while (i < text.length) {
+    const cp = text.codePointAt(i)!;
+    const units = cp > 0xffff ? 2 : 1;
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + size > maxBytes) {
+      out.push(text.slice(start, i));
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+    i += units;
+  }
+  out.push(text.slice(start));
+  return out;
+}

@@ -1,0 +1,708 @@
+import type { ContactSummary, Message, OperatorStatus, QuestionnaireField } from '@parley/protocol';
+import { ErrorCode } from '@parley/protocol';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { hashToken, newToken } from '../auth/tokens.js';
+import type { ChatEvent, EventBus } from '../bus.js';
+import { normalizePhone } from '../clients/phones.js';
+import { createTask, toTask } from '../clients/repo.js';
+import { type Clock, systemClock } from '../clock.js';
+import { isEmail } from '../config.js';
+import type { Db } from '../db/client.js';
+import {
+  type ContactRow,
+  contactEvents,
+  contacts,
+  type SiteRow,
+  type UserRow,
+  users,
+  visitors,
+} from '../db/schema/index.js';
+import { fail, ParleyError } from '../errors.js';
+import { whyNot } from '../routing/decide.js';
+import { lockOnlineOperators, toQueueItem } from '../routing/repo.js';
+import { createRouter } from '../routing/router.js';
+import * as repo from './repo.js';
+import { type Appended, createMessageWriter } from './writer.js';
+
+export type { Clock } from '../clock.js';
+
+export interface VisitorMeta {
+  ip: string | null;
+  userAgent: string | null;
+  locale?: string | undefined;
+  timeZone?: string | undefined;
+  pageUrl?: string | undefined;
+  pageTitle?: string | undefined;
+  referrer?: string | undefined;
+}
+
+export interface Posted {
+  message: Message;
+  /** False when the client id was seen before: nothing was stored, the first message is returned. */
+  fresh: boolean;
+}
+
+/** What `start` learned about who the visitor is; see clients/match.ts. */
+export interface StartContext {
+  clientId: string | null;
+  clientMatch: string | null;
+  /** The responsible employee of the client's open order: offered the contact first, and given a task. */
+  ownerId: string | null;
+  orderId?: string | null;
+  priority: number;
+}
+
+type Author = { kind: 'visitor' | 'operator'; id: string; name: string };
+type Actor = Pick<UserRow, 'id' | 'name' | 'role' | 'workspaceId'>;
+
+const MESSAGES_PAGE = 500;
+const OPEN = [...repo.OPEN_STATUSES];
+
+/**
+ * The chat domain: visitors, contacts, messages, the queue. Knows nothing of Fastify or sockets;
+ * every change is one transaction, and its events are published only after the commit.
+ */
+export function createChatService(deps: {
+  db: Db;
+  bus: EventBus;
+  clock?: Clock;
+  onStored?: () => void;
+  /** Matches the new contact to a client (and its order owner); none: no client, no owner. */
+  identify?: (input: {
+    site: SiteRow;
+    visitorId: string;
+    answers: Record<string, string>;
+    identity?: { userId: string; hash: string } | undefined;
+  }) => Promise<StartContext>;
+}) {
+  const { db, bus } = deps;
+  const clock = deps.clock ?? systemClock;
+  const publish = (events: ChatEvent[]) => {
+    for (const e of events) bus.publish(e);
+  };
+  const router = createRouter({
+    db,
+    bus,
+    clock,
+    onAssigned: (workspaceId, assigned) =>
+      Promise.all(assigned.map((a) => contactEvent(workspaceId, a.contactId))),
+  });
+  const { route } = router;
+
+  async function contactEvent(workspaceId: string, contactId: string): Promise<ChatEvent> {
+    const contact = await repo.summary(db, contactId);
+    if (!contact) throw new Error(`contact ${contactId} vanished`);
+    return { kind: 'contact', workspaceId, contact };
+  }
+
+  async function contactById(contactId: string): Promise<ContactRow | undefined> {
+    const [c] = await db.select().from(contacts).where(eq(contacts.id, contactId));
+    return c;
+  }
+
+  /** Finds the visitor behind a token, or makes a new one; returns their open conversation if any. */
+  async function hello(site: SiteRow, token: string | undefined, meta: VisitorMeta) {
+    const now = clock.now();
+    if (token) {
+      const [v] = await db
+        .update(visitors)
+        .set({ lastSeenAt: now, ip: meta.ip, userAgent: meta.userAgent })
+        .where(and(eq(visitors.tokenHash, hashToken(token)), eq(visitors.siteId, site.id)))
+        .returning();
+      if (v) return { visitor: v, token, open: await openContactOf(v.id) };
+    }
+    // An unknown or foreign token is not an error: the visitor simply starts afresh.
+    const fresh = newToken();
+    const [v] = await db
+      .insert(visitors)
+      .values({
+        siteId: site.id,
+        tokenHash: hashToken(fresh),
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        locale: meta.locale ?? null,
+        timeZone: meta.timeZone ?? null,
+        firstSeenAt: now,
+        lastSeenAt: now,
+      })
+      .returning();
+    return { visitor: v!, token: fresh, open: null };
+  }
+
+  async function openContactOf(visitorId: string): Promise<ContactRow | null> {
+    const [c] = await db
+      .select()
+      .from(contacts)
+      .where(and(eq(contacts.visitorId, visitorId), inArray(contacts.status, OPEN)))
+      .limit(1);
+    return c ?? null;
+  }
+
+  /**
+   * The questionnaire is done: the contact is matched to a client and joins the queue. Starting
+   * twice returns the open one.
+   */
+  async function start(
+    site: SiteRow,
+    visitorId: string,
+    rawAnswers: Record<string, string>,
+    meta: VisitorMeta,
+    identity?: { userId: string; hash: string },
+  ) {
+    const answers = validateAnswers(site.settings.questionnaire, rawAnswers);
+    const existing = await openContactOf(visitorId);
+    if (existing) return existing;
+    const who: StartContext = (await deps.identify?.({ site, visitorId, answers, identity })) ?? {
+      clientId: null,
+      clientMatch: null,
+      ownerId: null,
+      priority: 0,
+    };
+    const now = clock.now();
+    const created = await db.transaction(async (tx) => {
+      const [c] = await tx
+        .insert(contacts)
+        .values({
+          workspaceId: site.workspaceId,
+          siteId: site.id,
+          visitorId,
+          status: 'queued',
+          answers,
+          clientId: who.clientId,
+          clientMatch: who.clientMatch,
+          ownerId: who.ownerId,
+          priority: who.priority,
+          requiredSkills: site.requiredSkills,
+          pageUrl: meta.pageUrl ?? null,
+          pageTitle: meta.pageTitle ?? null,
+          referrer: meta.referrer ?? null,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          enqueuedAt: now,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      await tx
+        .insert(contactEvents)
+        .values({ contactId: c!.id, kind: 'queued', data: { match: who.clientMatch }, at: now });
+      // The owner of the client's open order hears of every new contact, online or not.
+      const task = who.ownerId
+        ? await createTask(tx, {
+            workspaceId: site.workspaceId,
+            assigneeId: who.ownerId,
+            title: `New chat from ${answers.name ?? 'your client'}`,
+            contactId: c!.id,
+            clientId: who.clientId,
+            orderId: who.orderId ?? null,
+          })
+        : null;
+      return { contact: c!, task };
+    });
+    const events: ChatEvent[] = [await contactEvent(site.workspaceId, created.contact.id)];
+    if (created.task) {
+      events.push({
+        kind: 'task',
+        workspaceId: site.workspaceId,
+        userId: created.task.assigneeId,
+        task: toTask(created.task),
+      });
+    }
+    publish(events);
+    await route(site.workspaceId);
+    return created.contact;
+  }
+
+  // Messages are written in groups: see writer.ts for how order, seqs and repeats are kept.
+  const writer = createMessageWriter({ db, clock });
+  const append = (
+    contactId: string,
+    author: Author,
+    input: { clientId: string; body: string; quoteId?: string | undefined },
+    authorize: (c: ContactRow) => void,
+  ) => writer.append({ contactId, author, input, authorize });
+
+  async function afterAppend(posted: Appended): Promise<Posted> {
+    if (posted.fresh) {
+      deps.onStored?.();
+      const { workspaceId, id } = posted.contact;
+      // Lists update their preview from the message itself; the whole contact goes out only when the
+      // message changed its state, which saves a read per message.
+      const events: ChatEvent[] = [
+        { kind: 'message', workspaceId, message: posted.message, assigneeId: posted.contact.assigneeId },
+      ];
+      if (posted.changed) events.push(await contactEvent(workspaceId, id));
+      publish(events);
+    }
+    return { message: posted.message, fresh: posted.fresh };
+  }
+
+  async function postVisitorMessage(
+    visitorId: string,
+    contactId: string,
+    input: { clientId: string; body: string; quoteId?: string | undefined },
+    name: string,
+  ): Promise<Posted> {
+    const posted = await append(contactId, { kind: 'visitor', id: visitorId, name }, input, (c) => {
+      if (c.visitorId !== visitorId) fail(ErrorCode.NotFound, 'The conversation');
+    });
+    return afterAppend(posted);
+  }
+
+  async function postOperatorMessage(
+    user: Actor,
+    contactId: string,
+    input: { clientId: string; body: string; quoteId?: string | undefined },
+  ): Promise<Posted> {
+    const posted = await append(contactId, { kind: 'operator', id: user.id, name: user.name }, input, (c) =>
+      authorizeOperator(user, c),
+    );
+    return afterAppend(posted);
+  }
+
+  function authorizeOperator(user: Actor, c: ContactRow) {
+    if (c.workspaceId !== user.workspaceId) fail(ErrorCode.NotFound, 'The conversation');
+    if (c.assigneeId !== user.id && user.role === 'operator') {
+      fail(
+        ErrorCode.Forbidden,
+        c.assigneeId ? 'This conversation is assigned to someone else.' : 'Accept this conversation first.',
+      );
+    }
+  }
+
+  async function contactFor(user: Actor, contactId: string): Promise<ContactRow> {
+    const c = await contactById(contactId);
+    if (!c || c.workspaceId !== user.workspaceId) return fail(ErrorCode.NotFound, 'The conversation');
+    return c;
+  }
+
+  async function messagesForOperator(user: Actor, contactId: string, afterSeq: number) {
+    await contactFor(user, contactId);
+    return repo.messagesAfter(db, contactId, afterSeq, MESSAGES_PAGE);
+  }
+
+  async function messagesForVisitor(visitorId: string, contactId: string, afterSeq: number) {
+    const c = await contactById(contactId);
+    if (!c || c.visitorId !== visitorId) return fail(ErrorCode.NotFound, 'The conversation');
+    return repo.messagesAfter(db, contactId, afterSeq, MESSAGES_PAGE);
+  }
+
+  async function setStatus(user: Actor, status: OperatorStatus) {
+    const now = clock.now();
+    await db.update(users).set({ status, lastSeenAt: now, updatedAt: now }).where(eq(users.id, user.id));
+    publish([{ kind: 'presence', workspaceId: user.workspaceId, userId: user.id, status }]);
+    // Coming online frees capacity; going away may leave queued visitors without an estimate.
+    await route(user.workspaceId);
+  }
+
+  async function seen(contactId: string, by: 'visitor' | 'operator', seq: number, workspaceId: string) {
+    // Read state only moves forward, and never past the last message.
+    const [c] = await db
+      .update(contacts)
+      .set(
+        by === 'visitor'
+          ? { visitorSeenSeq: sql`least(greatest(${contacts.visitorSeenSeq}, ${seq}), ${contacts.lastSeq})` }
+          : {
+              operatorSeenSeq: sql`least(greatest(${contacts.operatorSeenSeq}, ${seq}), ${contacts.lastSeq})`,
+            },
+      )
+      .where(and(eq(contacts.id, contactId), eq(contacts.workspaceId, workspaceId)))
+      .returning({
+        visitor: contacts.visitorSeenSeq,
+        operator: contacts.operatorSeenSeq,
+        assigneeId: contacts.assigneeId,
+      });
+    if (c) {
+      const seq = by === 'visitor' ? c.visitor : c.operator;
+      publish([{ kind: 'seen', workspaceId, contactId, assigneeId: c.assigneeId, by, seq }]);
+    }
+  }
+
+  async function visitorSeen(visitorId: string, contactId: string, seq: number) {
+    const c = await contactById(contactId);
+    if (!c || c.visitorId !== visitorId) return fail(ErrorCode.NotFound, 'The conversation');
+    await seen(contactId, 'visitor', seq, c.workspaceId);
+  }
+
+  async function operatorSeen(user: Actor, contactId: string, seq: number) {
+    await contactFor(user, contactId);
+    await seen(contactId, 'operator', seq, user.workspaceId);
+  }
+
+  /** `assigneeId`: as the typing side knows it (the visitor's socket follows `assigned`). */
+  function typing(
+    workspaceId: string,
+    contactId: string,
+    assigneeId: string | null,
+    from: 'visitor' | 'operator',
+    on: boolean,
+  ) {
+    publish([{ kind: 'typing', workspaceId, contactId, assigneeId, from, on }]);
+  }
+
+  /**
+   * Gives a contact to one operator, under the locks the router takes (contact, then operator), so
+   * a manual take can no more overfill an operator than the router can. `who` names the operator
+   * in the error a refusal gives. Someone taking a contact themselves is present whatever their
+   * status says; someone it is transferred to must be online.
+   */
+  async function handTo(
+    tx: Db,
+    c: ContactRow,
+    operatorId: string,
+    who: string,
+    event: { kind: string; actorId: string; data: Record<string, unknown> },
+    opts: { self: boolean; extra?: Partial<ContactRow> },
+  ) {
+    const extra = opts.extra ?? {};
+    const [snapshot] = await lockOnlineOperators(tx, c.workspaceId, [operatorId]);
+    if (!snapshot) fail(ErrorCode.NotFound, 'The operator');
+    // The operator is judged against the contact as it will be handed over (a transfer may drop skills).
+    const judged = opts.self ? { ...snapshot!, status: 'online' as const } : snapshot!;
+    const reason = whyNot(toQueueItem({ ...c, ...extra }, 'least_busy'), judged);
+    if (reason) fail(ErrorCode.Forbidden, `${who} ${reason}.`);
+    const now = clock.now();
+    await tx
+      .update(contacts)
+      .set({
+        ...extra,
+        status: c.firstResponseAt ? 'active' : 'assigned',
+        assigneeId: operatorId,
+        assignedAt: now,
+        updatedAt: now,
+      })
+      .where(eq(contacts.id, c.id));
+    await tx.update(users).set({ lastAssignedAt: now }).where(eq(users.id, operatorId));
+    await tx
+      .insert(contactEvents)
+      .values({ contactId: c.id, kind: event.kind, actorId: event.actorId, data: event.data, at: now });
+  }
+
+  async function assignedEvents(
+    workspaceId: string,
+    contactId: string,
+    operatorId: string,
+  ): Promise<ChatEvent[]> {
+    const [op] = await db
+      .select({ id: users.id, name: users.name })
+      .from(users)
+      .where(eq(users.id, operatorId));
+    return [
+      { kind: 'assigned', workspaceId, contactId, operator: op! },
+      await contactEvent(workspaceId, contactId),
+    ];
+  }
+
+  /** An operator takes a queued contact themselves: the same eligibility as the router's. */
+  async function accept(user: Actor, contactId: string) {
+    await db.transaction(async (tx) => {
+      const c = await repo.lockContact(tx, contactId);
+      if (!c || c.workspaceId !== user.workspaceId) return fail(ErrorCode.NotFound, 'The conversation');
+      if (c.status !== 'queued') fail(ErrorCode.Validation, 'Only a queued conversation can be accepted.');
+      await handTo(
+        tx,
+        c,
+        user.id,
+        user.name,
+        { kind: 'accepted', actorId: user.id, data: {} },
+        { self: true },
+      );
+    });
+    publish(await assignedEvents(user.workspaceId, contactId, user.id));
+    await router.publishPositions(user.workspaceId);
+  }
+
+  /**
+   * Hands a conversation to another operator (who must be able to take it now), or back to the
+   * queue for everyone with a skill. The conversation, its messages and its place in the queue stay.
+   */
+  async function transfer(
+    user: Actor,
+    contactId: string,
+    to: { operatorId: string } | { skill: string },
+    note: string | undefined,
+  ) {
+    const handoffNote = note?.trim() || null;
+    const target = await db.transaction(async (tx) => {
+      const c = await repo.lockContact(tx, contactId);
+      if (!c || c.workspaceId !== user.workspaceId) return fail(ErrorCode.NotFound, 'The conversation');
+      if (!['assigned', 'active', 'queued'].includes(c.status)) fail(ErrorCode.ContactClosed);
+      if (user.role === 'operator' && c.assigneeId !== user.id) {
+        fail(
+          ErrorCode.Forbidden,
+          'Only the assignee, a supervisor or an admin can transfer this conversation.',
+        );
+      }
+      const data = { from: c.assigneeId, note: handoffNote, ...to };
+      if ('operatorId' in to) {
+        if (to.operatorId === c.assigneeId)
+          fail(ErrorCode.Validation, 'The conversation is already with this operator.');
+        const [op] = await tx
+          .select({ name: users.name })
+          .from(users)
+          .where(and(eq(users.id, to.operatorId), eq(users.workspaceId, user.workspaceId)));
+        if (!op) fail(ErrorCode.NotFound, 'The operator');
+        await handTo(
+          tx,
+          c,
+          to.operatorId,
+          op!.name,
+          { kind: 'transferred', actorId: user.id, data },
+          { self: false, extra: { handoffNote } },
+        );
+        return to.operatorId;
+      }
+      const now = clock.now();
+      await tx
+        .update(contacts)
+        .set({ status: 'queued', assigneeId: null, requiredSkills: [to.skill], handoffNote, updatedAt: now })
+        .where(eq(contacts.id, contactId));
+      await tx
+        .insert(contactEvents)
+        .values({ contactId, kind: 'transferred', actorId: user.id, data, at: now });
+      return null;
+    });
+    if (target) publish(await assignedEvents(user.workspaceId, contactId, target));
+    else publish([await contactEvent(user.workspaceId, contactId)]);
+    await route(user.workspaceId);
+  }
+
+  /** `cheapest_first`: back to the queue for operators of a higher cost tier than this one. */
+  async function escalate(user: Actor, contactId: string, note: string | undefined) {
+    await db.transaction(async (tx) => {
+      const c = await repo.lockContact(tx, contactId);
+      if (!c || c.workspaceId !== user.workspaceId) return fail(ErrorCode.NotFound, 'The conversation');
+      if (c.assigneeId !== user.id)
+        fail(ErrorCode.Forbidden, 'Only the assignee can escalate this conversation.');
+      const [me] = await tx.select({ tier: users.costTier }).from(users).where(eq(users.id, user.id));
+      const minTier = Math.max(c.minTier, me!.tier + 1);
+      const [above] = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.workspaceId, user.workspaceId), sql`${users.costTier} >= ${minTier}`))
+        .limit(1);
+      if (!above)
+        fail(
+          ErrorCode.Validation,
+          `Nobody works at tier ${minTier} or above; there is no one to escalate to.`,
+        );
+      const now = clock.now();
+      await tx
+        .update(contacts)
+        .set({
+          status: 'queued',
+          assigneeId: null,
+          minTier,
+          handoffNote: note?.trim() || null,
+          updatedAt: now,
+        })
+        .where(eq(contacts.id, contactId));
+      await tx.insert(contactEvents).values({
+        contactId,
+        kind: 'escalated',
+        actorId: user.id,
+        data: { from: user.id, minTier, note: note ?? null },
+        at: now,
+      });
+    });
+    publish([await contactEvent(user.workspaceId, contactId)]);
+    await route(user.workspaceId);
+  }
+
+  /**
+   * A queued visitor asks to be called back: the contact becomes a voice item (it will take an
+   * operator whole) and keeps its place in the queue.
+   */
+  async function requestCallback(site: SiteRow, visitorId: string, contactId: string, rawPhone: string) {
+    const phone = normalizePhone(rawPhone, site.defaultCountry);
+    if (!phone)
+      fail(
+        ErrorCode.Validation,
+        'The phone number is not valid; include the country code, e.g. +36 20 123 4567.',
+      );
+    const workspaceId = await db.transaction(async (tx) => {
+      const c = await repo.lockContact(tx, contactId);
+      if (!c || c.visitorId !== visitorId) return fail(ErrorCode.NotFound, 'The conversation');
+      if (c.status !== 'queued')
+        fail(ErrorCode.Validation, 'An operator is already with you; ask them to call you.');
+      const now = clock.now();
+      await tx
+        .update(contacts)
+        .set({ channel: 'callback', callbackPhone: phone, updatedAt: now })
+        .where(eq(contacts.id, contactId));
+      await tx.insert(contactEvents).values({ contactId, kind: 'callback', data: { phone }, at: now });
+      return c.workspaceId;
+    });
+    publish([await contactEvent(workspaceId, contactId)]);
+    await route(workspaceId);
+    return phone!;
+  }
+
+  async function close(
+    contactId: string,
+    check: (c: ContactRow) => void,
+    actorId: string | null,
+    status: 'closed' | 'abandoned' = 'closed',
+  ) {
+    const now = clock.now();
+    const c = await db.transaction(async (tx) => {
+      const c = await repo.lockContact(tx, contactId);
+      if (!c) return fail(ErrorCode.NotFound, 'The conversation');
+      check(c);
+      if (c.status === 'closed' || c.status === 'abandoned') return c;
+      // Leaving a conversation an operator already has ends it; leaving the queue abandons it.
+      const final = status === 'abandoned' && c.status !== 'queued' ? 'closed' : status;
+      await tx
+        .update(contacts)
+        .set({ status: final, closedAt: now, updatedAt: now })
+        .where(eq(contacts.id, contactId));
+      if (c.assigneeId) await tx.update(users).set({ lastEndedAt: now }).where(eq(users.id, c.assigneeId));
+      await tx.insert(contactEvents).values({ contactId, kind: final, actorId, data: {}, at: now });
+      return c;
+    });
+    publish([await contactEvent(c.workspaceId, contactId)]);
+    await route(c.workspaceId);
+  }
+
+  const closeByOperator = (user: Actor, contactId: string) =>
+    close(
+      contactId,
+      (c) => {
+        if (c.workspaceId !== user.workspaceId) fail(ErrorCode.NotFound, 'The conversation');
+        if (user.role === 'operator' && c.assigneeId !== user.id) {
+          fail(ErrorCode.Forbidden, 'Only the assignee can close this conversation.');
+        }
+      },
+      user.id,
+    );
+
+  /** The visitor leaves: a queued contact is abandoned (a lost contact), one in progress is closed. */
+  const leave = (visitorId: string, contactId: string) =>
+    close(
+      contactId,
+      (c) => {
+        if (c.visitorId !== visitorId) fail(ErrorCode.NotFound, 'The conversation');
+      },
+      null,
+      'abandoned',
+    );
+
+  /** Abandoned contacts nobody has called or written back yet, newest first. */
+  function lostContacts(workspaceId: string): Promise<ContactSummary[]> {
+    return repo.summaries(
+      db,
+      and(
+        eq(contacts.workspaceId, workspaceId),
+        eq(contacts.status, 'abandoned'),
+        sql`${contacts.recontactedAt} is null`,
+      ),
+    );
+  }
+
+  /** Someone called or texted an abandoned visitor back: the contact leaves the lost list. */
+  async function recontact(
+    user: Actor,
+    contactId: string,
+    channel: 'call' | 'sms',
+    note: string | undefined,
+  ) {
+    await db.transaction(async (tx) => {
+      const c = await repo.lockContact(tx, contactId);
+      if (!c || c.workspaceId !== user.workspaceId) return fail(ErrorCode.NotFound, 'The conversation');
+      if (c.status !== 'abandoned')
+        fail(ErrorCode.Validation, 'Only an abandoned contact can be re-contacted.');
+      if (c.recontactedAt) fail(ErrorCode.Validation, 'This contact was re-contacted already.');
+      const now = clock.now();
+      await tx
+        .update(contacts)
+        .set({ recontactedAt: now, recontactedBy: user.id, recontactChannel: channel, updatedAt: now })
+        .where(eq(contacts.id, contactId));
+      await tx.insert(contactEvents).values({
+        contactId,
+        kind: 'recontacted',
+        actorId: user.id,
+        data: { channel, note: note ?? null },
+        at: now,
+      });
+    });
+    publish([await contactEvent(user.workspaceId, contactId)]);
+  }
+
+  async function anyoneOnline(workspaceId: string): Promise<boolean> {
+    const [row] = await db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.workspaceId, workspaceId), eq(users.status, 'online')))
+      .limit(1);
+    return row !== undefined;
+  }
+
+  async function assigneeOf(contact: ContactRow): Promise<{ id: string; name: string } | null> {
+    if (!contact.assigneeId) return null;
+    const [op] = await db
+      .select({ id: users.id, name: users.name })
+      .from(users)
+      .where(eq(users.id, contact.assigneeId));
+    return op ?? null;
+  }
+
+  const openContacts = (workspaceId: string): Promise<ContactSummary[]> =>
+    repo.openContactsOf(db, workspaceId);
+
+  return {
+    hello,
+    start,
+    postVisitorMessage,
+    postOperatorMessage,
+    messagesForOperator,
+    messagesForVisitor,
+    setStatus,
+    visitorSeen,
+    operatorSeen,
+    typing,
+    accept,
+    transfer,
+    escalate,
+    requestCallback,
+    closeByOperator,
+    leave,
+    lostContacts,
+    recontact,
+    route,
+    positionOf: router.positionOf,
+    anyoneOnline,
+    assigneeOf,
+    openContacts,
+    contactFor,
+    contactById,
+  };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;
+
+/** Checks the questionnaire answers against the site's fields; unknown fields are refused, not dropped. */
+export function validateAnswers(
+  fields: readonly QuestionnaireField[],
+  raw: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const known = new Set(fields.map((f) => f.name));
+  for (const key of Object.keys(raw)) {
+    if (!known.has(key)) throw new ParleyError(ErrorCode.Validation, `Unknown questionnaire field "${key}".`);
+  }
+  for (const f of fields) {
+    const v = (raw[f.name] ?? '').trim();
+    if (!v) {
+      if (f.required) throw new ParleyError(ErrorCode.Validation, `${f.label} is required.`);
+      continue;
+    }
+    if (f.kind === 'email' && !isEmail(v)) {
+      throw new ParleyError(ErrorCode.Validation, `${f.label} must be an e-mail address.`);
+    }
+    if (f.kind === 'phone' && !/^\+?[\d\s().-]{5,20}$/.test(v)) {
+      throw new ParleyError(ErrorCode.Validation, `${f.label} must be a phone number.`);
+    }
+    out[f.name] = v;
+  }
+  return out;
+}

@@ -1,0 +1,145 @@
+import { ErrorCode } from '@parley/protocol';
+import { asc, eq, inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrap } from '../bootstrap.js';
+import { systemClock } from '../clock.js';
+import { loadConfig } from '../config.js';
+import type { Db } from '../db/client.js';
+import { contacts, messages, sites } from '../db/schema/index.js';
+import { fail } from '../errors.js';
+import { openTestDatabase } from '../test/db.js';
+import { createMessageWriter } from './writer.js';
+
+let database: Awaited<ReturnType<typeof openTestDatabase>>;
+let transactions = 0;
+let db: Db;
+let siteId: string;
+let workspaceId: string;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  const boot = await bootstrap(database.db, loadConfig({}));
+  workspaceId = boot.workspaceId;
+  siteId = (await database.db.select({ id: sites.id }).from(sites))[0]!.id;
+  // Count the transactions the writer opens: the figure group commit is about.
+  db = new Proxy(database.db, {
+    get(target, prop, receiver) {
+      if (prop === 'transaction') {
+        return (...args: Parameters<Db['transaction']>) => {
+          transactions += 1;
+          return target.transaction(...args);
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+});
+afterAll(() => database.close());
+
+async function newContacts(n: number, status: 'active' | 'closed' = 'active') {
+  const rows = await database.db
+    .insert(contacts)
+    .values(Array.from({ length: n }, () => ({ workspaceId, siteId, status })))
+    .returning({ id: contacts.id });
+  return rows.map((r) => r.id);
+}
+
+const author = { kind: 'visitor' as const, id: '00000000-0000-4000-8000-000000000001', name: 'V' };
+const allow = () => {};
+
+describe('group commit of messages', () => {
+  it('writes concurrent messages of many conversations in a few transactions, in arrival order, gap-free', async () => {
+    const writer = createMessageWriter({ db, clock: systemClock });
+    const ids = await newContacts(20);
+    transactions = 0;
+    const sends = [];
+    for (let i = 0; i < 10; i++) {
+      for (const id of ids)
+        sends.push(
+          writer.append({
+            contactId: id,
+            author,
+            input: { clientId: `m${i}`, body: `#${i}` },
+            authorize: allow,
+          }),
+        );
+    }
+    const done = await Promise.all(sends);
+    expect(done.every((d) => d.fresh)).toBe(true);
+    // 200 messages; the first goes alone, the rest wait behind it and go together.
+    console.log(`group commit: 200 messages in ${transactions} transactions`);
+    expect(transactions).toBeLessThanOrEqual(4);
+    for (const id of ids) {
+      const rows = await database.db
+        .select({ seq: messages.seq, body: messages.body })
+        .from(messages)
+        .where(eq(messages.contactId, id))
+        .orderBy(asc(messages.seq));
+      expect(rows).toEqual(Array.from({ length: 10 }, (_, i) => ({ seq: i + 1, body: `#${i}` })));
+      expect(
+        (await database.db.select({ s: contacts.lastSeq }).from(contacts).where(eq(contacts.id, id)))[0]!.s,
+      ).toBe(10);
+    }
+  });
+
+  it('stores a client id repeated inside one group once, and answers both sends with it', async () => {
+    const writer = createMessageWriter({ db, clock: systemClock });
+    const [id] = await newContacts(1);
+    const [a, b, c] = await Promise.all([
+      writer.append({ contactId: id!, author, input: { clientId: 'warm-up', body: 'x' }, authorize: allow }),
+      writer.append({ contactId: id!, author, input: { clientId: 'twice', body: 'same' }, authorize: allow }),
+      writer.append({ contactId: id!, author, input: { clientId: 'twice', body: 'same' }, authorize: allow }),
+    ]);
+    expect(a.fresh).toBe(true);
+    expect([b.fresh, c.fresh]).toEqual([true, false]);
+    expect(c.message).toEqual(b.message);
+    const rows = await database.db.select().from(messages).where(eq(messages.contactId, id!));
+    expect(rows.map((r) => r.seq).sort()).toEqual([1, 2]);
+  });
+
+  it('fails only the message refused for its own reason; the rest of its group is stored', async () => {
+    const writer = createMessageWriter({ db, clock: systemClock });
+    const [open1, open2] = await newContacts(2);
+    const [closed] = await newContacts(1, 'closed');
+    const [other] = await newContacts(1);
+    const results = await Promise.allSettled([
+      writer.append({ contactId: open1!, author, input: { clientId: 'a', body: 'first' }, authorize: allow }),
+      writer.append({
+        contactId: closed!,
+        author,
+        input: { clientId: 'b', body: 'too late' },
+        authorize: allow,
+      }),
+      writer.append({
+        contactId: other!,
+        author,
+        input: { clientId: 'c', body: 'not yours' },
+        authorize: () => fail(ErrorCode.Forbidden, 'This conversation is assigned to someone else.'),
+      }),
+      writer.append({
+        contactId: open2!,
+        author,
+        input: { clientId: 'd', body: 'quoting a stranger', quoteId: '00000000-0000-4000-8000-00000000beef' },
+        authorize: allow,
+      }),
+      writer.append({ contactId: open2!, author, input: { clientId: 'e', body: 'fine' }, authorize: allow }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : null));
+    expect(codes).toEqual([null, ErrorCode.ContactClosed, ErrorCode.Forbidden, ErrorCode.Validation, null]);
+    const stored = await database.db
+      .select({ c: messages.contactId, seq: messages.seq, body: messages.body })
+      .from(messages)
+      .where(inArray(messages.contactId, [open1!, open2!, closed!, other!]));
+    expect(stored.sort((x, y) => x.body.localeCompare(y.body))).toEqual([
+      { c: open2, seq: 1, body: 'fine' },
+      { c: open1, seq: 1, body: 'first' },
+    ]);
+  });
+});

@@ -1,0 +1,394 @@
+import { randomBytes } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../db/client.js';
+import {
+  clientEmails,
+  clientPhones,
+  clients,
+  contacts,
+  orders,
+  type SiteRow,
+  sites,
+  tasks,
+  users,
+  visitors,
+  workspaces,
+} from '../db/schema/index.js';
+import { DEFAULT_SETTINGS } from '../sites/repo.js';
+import { openTestDatabase } from '../test/db.js';
+import { identityHash } from './match.js';
+import {
+  completeTask,
+  createTask,
+  identifyContact,
+  type MatchInput,
+  matchClient,
+  ownerOf,
+  toTask,
+  VIP_PRIORITY,
+} from './repo.js';
+
+let database: Awaited<ReturnType<typeof openTestDatabase>>;
+let db: Db;
+beforeAll(async () => {
+  database = await openTestDatabase();
+  db = database.db;
+});
+afterAll(() => database.close());
+
+const uniq = () => randomBytes(4).toString('hex');
+
+/** A workspace with one site (Hungarian numbers by default) and a visitor on it. */
+async function tenant(site: Partial<Pick<SiteRow, 'defaultCountry' | 'createProspects'>> = {}) {
+  const [ws] = await db
+    .insert(workspaces)
+    .values({ name: `ws ${uniq()}` })
+    .returning();
+  const [s] = await db
+    .insert(sites)
+    .values({
+      workspaceId: ws!.id,
+      key: `site_${uniq()}`,
+      secret: `secret-${uniq()}`,
+      name: 'Shop',
+      settings: DEFAULT_SETTINGS,
+      defaultCountry: 'HU',
+      ...site,
+    })
+    .returning();
+  const visitor = async () => {
+    const [v] = await db
+      .insert(visitors)
+      .values({ siteId: s!.id, tokenHash: uniq() + uniq() })
+      .returning();
+    return v!.id;
+  };
+  const client = async (
+    name: string,
+    extra: { externalId?: string; emails?: string[]; phones?: string[] } = {},
+  ) => {
+    const [c] = await db
+      .insert(clients)
+      .values({ workspaceId: ws!.id, name, category: 'regular', externalId: extra.externalId ?? null })
+      .returning();
+    for (const email of extra.emails ?? [])
+      await db.insert(clientEmails).values({ workspaceId: ws!.id, clientId: c!.id, email });
+    for (const e164 of extra.phones ?? [])
+      await db.insert(clientPhones).values({ workspaceId: ws!.id, clientId: c!.id, e164 });
+    return c!.id;
+  };
+  const user = async (name: string, opts: { deactivated?: boolean } = {}) => {
+    const [u] = await db
+      .insert(users)
+      .values({
+        workspaceId: ws!.id,
+        email: `${uniq()}@example.com`,
+        name,
+        role: 'operator',
+        passwordHash: 'x',
+        deactivatedAt: opts.deactivated ? new Date() : null,
+      })
+      .returning();
+    return u!.id;
+  };
+  const input = (over: Partial<MatchInput> & { visitorId: string | null }): MatchInput => ({
+    workspaceId: ws!.id,
+    site: s!,
+    answers: {},
+    ...over,
+  });
+  const clientCount = async () =>
+    (await db.select().from(clients).where(eq(clients.workspaceId, ws!.id))).length;
+  return { ws: ws!.id, site: s!, visitor, client, user, input, clientCount };
+}
+
+describe('matchClient', () => {
+  it('trusts a verified identity first, over e-mail and phone', async () => {
+    const t = await tenant();
+    const byId = await t.client('Identified', { externalId: 'cust-1' });
+    await t.client('By e-mail', { emails: ['anna@example.com'] });
+    const hash = identityHash('cust-1', t.site.secret);
+    const got = await matchClient(
+      db,
+      t.input({
+        visitorId: await t.visitor(),
+        identity: { userId: 'cust-1', hash },
+        answers: { name: 'Anna', email: 'anna@example.com' },
+      }),
+    );
+    expect(got).toEqual({ clientId: byId, match: 'identity' });
+  });
+
+  it('ignores a wrong hash: the claimed user id is never trusted', async () => {
+    const t = await tenant();
+    await t.client('Victim', { externalId: 'cust-1' });
+    const byEmail = await t.client('Attacker', { emails: ['eve@example.com'] });
+    const forged = identityHash('cust-1', 'guessed-secret');
+    const got = await matchClient(
+      db,
+      t.input({
+        visitorId: await t.visitor(),
+        identity: { userId: 'cust-1', hash: forged },
+        answers: { email: 'eve@example.com' },
+      }),
+    );
+    expect(got).toEqual({ clientId: byEmail, match: 'email' });
+    // Nothing matched and a forged identity: a plain prospect, without the claimed external id.
+    const none = await matchClient(
+      db,
+      t.input({ visitorId: await t.visitor(), identity: { userId: 'cust-9', hash: forged }, answers: {} }),
+    );
+    expect(none?.match).toBe('created');
+    const [made] = await db.select().from(clients).where(eq(clients.id, none!.clientId));
+    expect(made).toMatchObject({ externalId: null, name: 'Visitor', category: 'prospect' });
+  });
+
+  it('creates a client for a verified identity nobody has yet, only when the site creates prospects', async () => {
+    const t = await tenant();
+    await t.client('Owner of the address', { emails: ['zaur@example.az'] });
+    const identity = { userId: 'az-77', hash: identityHash('az-77', t.site.secret) };
+    const got = await matchClient(
+      db,
+      t.input({
+        visitorId: await t.visitor(),
+        identity,
+        answers: { name: 'Zaur', email: 'zaur@example.az' },
+      }),
+    );
+    expect(got?.match).toBe('identity');
+    const [made] = await db.select().from(clients).where(eq(clients.id, got!.clientId));
+    expect(made).toMatchObject({ externalId: 'az-77', name: 'Zaur', category: 'prospect' });
+    // The typed address stays with its owner: a verified account is not bound to it on the visitor's word.
+    const mails = await db.select().from(clientEmails).where(eq(clientEmails.clientId, got!.clientId));
+    expect(mails).toEqual([]);
+    // Next time the same identity finds that client.
+    expect(await matchClient(db, t.input({ visitorId: null, identity }))).toEqual({
+      clientId: got!.clientId,
+      match: 'identity',
+    });
+
+    const off = await tenant({ createProspects: false });
+    const offIdentity = { userId: 'az-78', hash: identityHash('az-78', off.site.secret) };
+    expect(
+      await matchClient(db, off.input({ visitorId: await off.visitor(), identity: offIdentity })),
+    ).toBeNull();
+    expect(await off.clientCount()).toBe(0);
+  });
+
+  it('matches the questionnaire e-mail case-insensitively, then the phone in the site country', async () => {
+    const t = await tenant();
+    const anna = await t.client('Anna', { emails: ['anna@example.com'], phones: ['+36301112222'] });
+    const bence = await t.client('Bence', { phones: ['+36301234567'] });
+    expect(
+      await matchClient(db, t.input({ visitorId: null, answers: { email: ' ANNA@Example.com ' } })),
+    ).toEqual({
+      clientId: anna,
+      match: 'email',
+    });
+    expect(
+      await matchClient(
+        db,
+        t.input({ visitorId: null, answers: { email: 'new@example.com', phone: '06 30 123 4567' } }),
+      ),
+    ).toEqual({ clientId: bence, match: 'phone' });
+    // E-mail before phone when they point at different clients.
+    expect(
+      await matchClient(
+        db,
+        t.input({ visitorId: null, answers: { email: 'anna@example.com', phone: '+36301234567' } }),
+      ),
+    ).toEqual({ clientId: anna, match: 'email' });
+  });
+
+  it("finds the client of the visitor's newest earlier conversation", async () => {
+    const t = await tenant();
+    const older = await t.client('Older');
+    const newer = await t.client('Newer');
+    const v = await t.visitor();
+    for (const [clientId, at] of [
+      [older, new Date('2024-01-01T10:00:00Z')],
+      [newer, new Date('2024-06-01T10:00:00Z')],
+      [null, new Date('2024-07-01T10:00:00Z')],
+    ] as const) {
+      await db.insert(contacts).values({
+        workspaceId: t.ws,
+        siteId: t.site.id,
+        visitorId: v,
+        clientId,
+        status: 'closed',
+        createdAt: at,
+      });
+    }
+    expect(await matchClient(db, t.input({ visitorId: v, answers: { name: 'Same person' } }))).toEqual({
+      clientId: newer,
+      match: 'history',
+    });
+  });
+
+  it('makes a prospect from the answers when nothing matches, or nothing when the site says so', async () => {
+    const t = await tenant({ defaultCountry: 'VN' });
+    const got = await matchClient(
+      db,
+      t.input({
+        visitorId: await t.visitor(),
+        answers: { name: 'Nguyễn Văn An', email: 'An@Example.vn', phone: '0912 345 678' },
+      }),
+    );
+    expect(got?.match).toBe('created');
+    const [made] = await db.select().from(clients).where(eq(clients.id, got!.clientId));
+    expect(made).toMatchObject({ name: 'Nguyễn Văn An', category: 'prospect', workspaceId: t.ws });
+    expect(
+      (await db.select().from(clientEmails).where(eq(clientEmails.clientId, made!.id))).map((e) => e.email),
+    ).toEqual(['an@example.vn']);
+    expect(
+      (await db.select().from(clientPhones).where(eq(clientPhones.clientId, made!.id))).map((p) => p.e164),
+    ).toEqual(['+84912345678']);
+    // The same visitor data again finds the prospect instead of making a second one.
+    expect(await matchClient(db, t.input({ visitorId: null, answers: { email: 'an@example.vn' } }))).toEqual({
+      clientId: made!.id,
+      match: 'email',
+    });
+
+    const off = await tenant({ createProspects: false });
+    expect(
+      await matchClient(db, off.input({ visitorId: await off.visitor(), answers: { name: 'X' } })),
+    ).toBeNull();
+    expect(await off.clientCount()).toBe(0);
+  });
+
+  it('two starts racing with the same new e-mail end on one prospect', async () => {
+    const t = await tenant();
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        matchClient(db, t.input({ visitorId: null, answers: { name: 'Racer', email: 'race@example.com' } })),
+      ),
+    );
+    expect(new Set(results.map((r) => r?.clientId)).size).toBe(1);
+    expect(await t.clientCount()).toBe(1);
+  });
+
+  it("never matches another workspace's client, by any key", async () => {
+    const a = await tenant();
+    const b = await tenant();
+    const theirs = await a.client('A client', {
+      externalId: 'cust-1',
+      emails: ['shared@example.com'],
+      phones: ['+36301234567'],
+    });
+    const va = await a.visitor();
+    await db
+      .insert(contacts)
+      .values({ workspaceId: a.ws, siteId: a.site.id, visitorId: va, clientId: theirs, status: 'closed' });
+    const got = await matchClient(
+      db,
+      b.input({
+        // Workspace A's visitor id and a hash made with A's secret, presented to B.
+        visitorId: va,
+        identity: { userId: 'cust-1', hash: identityHash('cust-1', a.site.secret) },
+        answers: { email: 'shared@example.com', phone: '+36301234567' },
+      }),
+    );
+    expect(got?.match).toBe('created');
+    expect(got?.clientId).not.toBe(theirs);
+    const [made] = await db.select().from(clients).where(eq(clients.id, got!.clientId));
+    expect(made!.workspaceId).toBe(b.ws);
+  });
+});
+
+describe('ownerOf', () => {
+  it("is the responsible of the client's newest open order that has an active one", async () => {
+    const t = await tenant();
+    const c = await t.client('Client');
+    const kept = await t.user('Kept');
+    const gone = await t.user('Gone', { deactivated: true });
+    const closedOwner = await t.user('Closed order owner');
+    expect(await ownerOf(db, t.ws, c)).toBeNull();
+    const order = async (title: string, responsibleId: string | null, open: boolean, at: string) => {
+      const [o] = await db
+        .insert(orders)
+        .values({ workspaceId: t.ws, clientId: c, title, responsibleId, open, createdAt: new Date(at) })
+        .returning();
+      return o!.id;
+    };
+    const keptOrder = await order('older, kept', kept, true, '2024-01-01T00:00:00Z');
+    await order('newer, no responsible', null, true, '2024-02-01T00:00:00Z');
+    await order('newest, deactivated responsible', gone, true, '2024-03-01T00:00:00Z');
+    await order('newest of all, closed', closedOwner, false, '2024-04-01T00:00:00Z');
+    expect(await ownerOf(db, t.ws, c)).toEqual({ userId: kept, orderId: keptOrder });
+    const other = await tenant();
+    expect(await ownerOf(db, other.ws, c)).toBeNull();
+  });
+});
+
+describe('tasks', () => {
+  it('creates a task, maps it to the protocol shape and completes it once', async () => {
+    const t = await tenant();
+    const c = await t.client('Client');
+    const owner = await t.user('Owner');
+    const row = await createTask(db, {
+      workspaceId: t.ws,
+      assigneeId: owner,
+      title: 'Answer Client',
+      clientId: c,
+    });
+    expect(toTask(row)).toEqual({
+      id: row.id,
+      title: 'Answer Client',
+      assigneeId: owner,
+      contactId: null,
+      clientId: c,
+      orderId: null,
+      dueAt: null,
+      doneAt: null,
+      createdAt: row.createdAt.toISOString(),
+    });
+    const at = new Date('2025-01-01T12:00:00Z');
+    const actor = { id: owner, workspaceId: t.ws, role: 'operator' };
+    expect((await completeTask(db, actor, row.id, at)).doneAt).toBe(at.toISOString());
+    expect((await completeTask(db, actor, row.id, new Date())).doneAt).toBe(at.toISOString());
+    const other = await tenant();
+    await expect(completeTask(db, { ...actor, workspaceId: other.ws }, row.id, at)).rejects.toMatchObject({
+      code: 'PARLEY_ERR_NOT_FOUND',
+    });
+    const [stored] = await db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.id, row.id)));
+    expect(stored!.doneAt).toEqual(at);
+  });
+});
+
+describe('identifyContact (the chat service hook)', () => {
+  it('returns the matched client, how it matched, and the owner of its open order', async () => {
+    const t = await tenant();
+    const c = await t.client('Client', { emails: ['c@example.com'] });
+    const owner = await t.user('Owner');
+    const [order] = await db
+      .insert(orders)
+      .values({ workspaceId: t.ws, clientId: c, title: 'Open', responsibleId: owner })
+      .returning();
+    const identify = identifyContact(db);
+    const visitorId = await t.visitor();
+    expect(await identify({ site: t.site, visitorId, answers: { email: 'C@example.com' } })).toEqual({
+      clientId: c,
+      clientMatch: 'email',
+      ownerId: owner,
+      orderId: order!.id,
+      priority: 0,
+    });
+    // A VIP client's contacts go ahead of the others in the queue.
+    await db.update(clients).set({ category: 'vip' }).where(eq(clients.id, c));
+    expect((await identify({ site: t.site, visitorId, answers: { email: 'c@example.com' } })).priority).toBe(
+      VIP_PRIORITY,
+    );
+    const off = await tenant({ createProspects: false });
+    expect(await identify({ site: off.site, visitorId: await off.visitor(), answers: {} })).toEqual({
+      clientId: null,
+      clientMatch: null,
+      ownerId: null,
+      orderId: null,
+      priority: 0,
+    });
+  });
+});

@@ -1,0 +1,788 @@
+import type { Client, Order, QuestionnaireField, Task } from '@parley/protocol';
+import { ErrorCode } from '@parley/protocol';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  exists,
+  ilike,
+  inArray,
+  isNotNull,
+  isNull,
+  like,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import {
+  type ClientCategory,
+  type ClientRow,
+  clientEmails,
+  clientPhones,
+  clients,
+  contacts,
+  type OrderRow,
+  orders,
+  type SiteRow,
+  sites,
+  type TaskRow,
+  tasks,
+  users,
+} from '../db/schema/index.js';
+import { fail } from '../errors.js';
+import {
+  type ClientMatch,
+  type Identity,
+  type MatchKeys,
+  matchKeys,
+  normalizeEmail,
+  prospectName,
+  verifyIdentity,
+} from './match.js';
+import { normalizePhone } from './phones.js';
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+// --- matching ----------------------------------------------------------------------------------
+
+export interface MatchInput {
+  workspaceId: string;
+  site: Pick<SiteRow, 'secret' | 'defaultCountry' | 'createProspects'> & {
+    settings?: { questionnaire: readonly Pick<QuestionnaireField, 'name' | 'kind'>[] };
+  };
+  /** Null for contacts without a widget visitor (calls). */
+  visitorId: string | null;
+  identity?: Identity | null | undefined;
+  answers: Record<string, string>;
+}
+
+/**
+ * The client a new contact belongs to: verified identity, then the questionnaire's e-mail, then its
+ * phone, then the visitor's earlier conversations; with none, a new prospect when the site creates
+ * them (match `created`), else null. A wrong identity hash is ignored, never trusted.
+ *
+ * A verified identity nobody has yet becomes a new client with that external id (match `identity`)
+ * when the site creates prospects: the e-mail typed next to it is not proof enough to bind the
+ * verified account to an existing client.
+ */
+export async function matchClient(db: Db, input: MatchInput): Promise<ClientMatch | null> {
+  // Two starts racing to create the same prospect: the loser's insert finds the winner's row on the
+  // second pass.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const found = await findMatch(db, input);
+    if (found !== 'lost-race') return found;
+  }
+  throw new Error('matchClient: lost the race to create a client three times');
+}
+
+async function findMatch(db: Db, input: MatchInput): Promise<ClientMatch | null | 'lost-race'> {
+  const { workspaceId: ws, site, identity } = input;
+  const keys = matchKeys(input.answers, site.defaultCountry, site.settings?.questionnaire);
+  const externalId =
+    identity && verifyIdentity(identity.userId, identity.hash, site.secret) ? identity.userId : null;
+
+  if (externalId) {
+    const id = await clientIdByExternalId(db, ws, externalId);
+    if (id) return { clientId: id, match: 'identity' };
+    if (site.createProspects) {
+      const created = await createProspect(db, ws, keys, externalId);
+      return created ? { clientId: created, match: 'identity' } : 'lost-race';
+    }
+  }
+  if (keys.email) {
+    const id = await clientIdByEmail(db, ws, keys.email);
+    if (id) return { clientId: id, match: 'email' };
+  }
+  if (keys.phone) {
+    const id = await clientIdByPhone(db, ws, keys.phone);
+    if (id) return { clientId: id, match: 'phone' };
+  }
+  if (input.visitorId) {
+    const [earlier] = await db
+      .select({ clientId: clients.id })
+      .from(contacts)
+      .innerJoin(clients, and(eq(clients.id, contacts.clientId), eq(clients.workspaceId, ws)))
+      .where(
+        and(
+          eq(contacts.workspaceId, ws),
+          eq(contacts.visitorId, input.visitorId),
+          isNotNull(contacts.clientId),
+        ),
+      )
+      .orderBy(desc(contacts.createdAt), desc(contacts.id))
+      .limit(1);
+    if (earlier) return { clientId: earlier.clientId, match: 'history' };
+  }
+  if (!site.createProspects) return null;
+  const created = await createProspect(db, ws, keys, null);
+  return created ? { clientId: created, match: 'created' } : 'lost-race';
+}
+
+class LostRace extends Error {}
+
+/** A `prospect` client from the questionnaire; null when a concurrent writer took its e-mail, phone or id first. */
+async function createProspect(
+  db: Db,
+  workspaceId: string,
+  keys: MatchKeys,
+  externalId: string | null,
+): Promise<string | null> {
+  try {
+    return await db.transaction(async (tx) => {
+      const [c] = await tx
+        .insert(clients)
+        .values({ workspaceId, externalId, name: prospectName(keys, externalId), category: 'prospect' })
+        .onConflictDoNothing()
+        .returning({ id: clients.id });
+      if (!c) throw new LostRace();
+      if (keys.email) {
+        const [e] = await tx
+          .insert(clientEmails)
+          .values({ workspaceId, clientId: c.id, email: keys.email })
+          .onConflictDoNothing()
+          .returning({ id: clientEmails.id });
+        // With a verified identity the address may well be another client's: keep the new client without it.
+        if (!e && !externalId) throw new LostRace();
+      }
+      if (keys.phone) {
+        const [p] = await tx
+          .insert(clientPhones)
+          .values({ workspaceId, clientId: c.id, e164: keys.phone })
+          .onConflictDoNothing()
+          .returning({ id: clientPhones.id });
+        if (!p && !externalId) throw new LostRace();
+      }
+      return c.id;
+    });
+  } catch (err) {
+    if (err instanceof LostRace) return null;
+    throw err;
+  }
+}
+
+async function clientIdByExternalId(db: Db, workspaceId: string, externalId: string) {
+  const [row] = await db
+    .select({ id: clients.id })
+    .from(clients)
+    .where(and(eq(clients.workspaceId, workspaceId), eq(clients.externalId, externalId)));
+  return row?.id ?? null;
+}
+
+async function clientIdByEmail(db: Db, workspaceId: string, email: string) {
+  const [row] = await db
+    .select({ id: clientEmails.clientId })
+    .from(clientEmails)
+    .where(and(eq(clientEmails.workspaceId, workspaceId), eq(clientEmails.email, email)));
+  return row?.id ?? null;
+}
+
+async function clientIdByPhone(db: Db, workspaceId: string, e164: string) {
+  const [row] = await db
+    .select({ id: clientPhones.clientId })
+    .from(clientPhones)
+    .where(and(eq(clientPhones.workspaceId, workspaceId), eq(clientPhones.e164, e164)));
+  return row?.id ?? null;
+}
+
+// --- ownership and tasks -----------------------------------------------------------------------
+
+/**
+ * Who owns the client's business: the responsible employee of its newest open order that has one
+ * who still works here (deactivated users are skipped, falling back to an older open order).
+ */
+export async function ownerOf(
+  db: Db,
+  workspaceId: string,
+  clientId: string,
+): Promise<{ userId: string; orderId: string } | null> {
+  const [row] = await db
+    .select({ userId: users.id, orderId: orders.id })
+    .from(orders)
+    .innerJoin(
+      users,
+      and(
+        eq(users.id, orders.responsibleId),
+        eq(users.workspaceId, workspaceId),
+        isNull(users.deactivatedAt),
+      ),
+    )
+    .where(and(eq(orders.workspaceId, workspaceId), eq(orders.clientId, clientId), eq(orders.open, true)))
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(1);
+  return row ?? null;
+}
+
+export interface NewTask {
+  workspaceId: string;
+  assigneeId: string;
+  title: string;
+  contactId?: string | null;
+  clientId?: string | null;
+  orderId?: string | null;
+  dueAt?: Date | null;
+}
+
+export async function createTask(db: Db, t: NewTask): Promise<TaskRow> {
+  const [row] = await db
+    .insert(tasks)
+    .values({
+      workspaceId: t.workspaceId,
+      assigneeId: t.assigneeId,
+      title: t.title.slice(0, 500),
+      contactId: t.contactId ?? null,
+      clientId: t.clientId ?? null,
+      orderId: t.orderId ?? null,
+      dueAt: t.dueAt ?? null,
+    })
+    .returning();
+  return row!;
+}
+
+export const toTask = (t: TaskRow): Task => ({
+  id: t.id,
+  title: t.title,
+  assigneeId: t.assigneeId,
+  contactId: t.contactId,
+  clientId: t.clientId,
+  orderId: t.orderId,
+  dueAt: iso(t.dueAt),
+  doneAt: iso(t.doneAt),
+  createdAt: t.createdAt.toISOString(),
+});
+
+export async function tasksOf(
+  db: Db,
+  workspaceId: string,
+  assigneeId: string,
+  open: boolean,
+): Promise<Task[]> {
+  const rows = await db
+    .select()
+    .from(tasks)
+    .where(
+      and(
+        eq(tasks.workspaceId, workspaceId),
+        eq(tasks.assigneeId, assigneeId),
+        open ? isNull(tasks.doneAt) : isNotNull(tasks.doneAt),
+      ),
+    )
+    .orderBy(open ? asc(tasks.createdAt) : desc(tasks.doneAt))
+    .limit(500);
+  return rows.map(toTask);
+}
+
+/** Marks a task done (once: a second call keeps the first time). Operators close only their own. */
+export async function completeTask(
+  db: Db,
+  actor: { id: string; workspaceId: string; role: string },
+  taskId: string,
+  now: Date,
+): Promise<Task> {
+  const [t] = await db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.id, taskId), eq(tasks.workspaceId, actor.workspaceId)));
+  if (!t) return fail(ErrorCode.NotFound, 'The task');
+  if (t.assigneeId !== actor.id && actor.role === 'operator') {
+    fail(ErrorCode.Forbidden, 'This task is assigned to someone else.');
+  }
+  if (t.doneAt) return toTask(t);
+  const [done] = await db
+    .update(tasks)
+    .set({ doneAt: now })
+    .where(and(eq(tasks.id, taskId), isNull(tasks.doneAt)))
+    .returning();
+  return toTask(done ?? t);
+}
+
+// --- clients and orders: reads -----------------------------------------------------------------
+
+type OrderWithName = OrderRow & { responsibleName: string | null };
+
+export const toOrder = (o: OrderWithName): Order => ({
+  id: o.id,
+  clientId: o.clientId,
+  externalRef: o.externalRef,
+  title: o.title,
+  stage: o.stage,
+  responsibleId: o.responsibleId,
+  responsibleName: o.responsibleName,
+  amountDue: o.amountDue,
+  currency: o.currency,
+  open: o.open,
+  createdAt: o.createdAt.toISOString(),
+});
+
+async function ordersWithNames(db: Db, where: SQL | undefined): Promise<OrderWithName[]> {
+  const rows = await db
+    .select({ o: orders, responsibleName: users.name })
+    .from(orders)
+    .leftJoin(users, eq(users.id, orders.responsibleId))
+    .where(where)
+    .orderBy(desc(orders.open), desc(orders.createdAt), desc(orders.id));
+  return rows.map((r) => ({ ...r.o, responsibleName: r.responsibleName }));
+}
+
+/** Full client cards (phones, e-mails, orders with the responsible's name), in the order of `ids`. */
+export async function clientCards(db: Db, workspaceId: string, ids: string[]): Promise<Client[]> {
+  if (ids.length === 0) return [];
+  const [rows, phones, emails, orderRows] = await Promise.all([
+    db
+      .select()
+      .from(clients)
+      .where(and(eq(clients.workspaceId, workspaceId), inArray(clients.id, ids))),
+    db
+      .select()
+      .from(clientPhones)
+      .where(and(eq(clientPhones.workspaceId, workspaceId), inArray(clientPhones.clientId, ids)))
+      .orderBy(asc(clientPhones.e164)),
+    db
+      .select()
+      .from(clientEmails)
+      .where(and(eq(clientEmails.workspaceId, workspaceId), inArray(clientEmails.clientId, ids)))
+      .orderBy(asc(clientEmails.email)),
+    ordersWithNames(db, and(eq(orders.workspaceId, workspaceId), inArray(orders.clientId, ids))),
+  ]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => {
+    const c = byId.get(id);
+    if (!c) return [];
+    return [
+      toClient(
+        c,
+        phones.filter((p) => p.clientId === id).map((p) => p.e164),
+        emails.filter((e) => e.clientId === id).map((e) => e.email),
+        orderRows.filter((o) => o.clientId === id).map(toOrder),
+      ),
+    ];
+  });
+}
+
+const toClient = (c: ClientRow, phones: string[], emails: string[], orderList: Order[]): Client => ({
+  id: c.id,
+  externalId: c.externalId,
+  name: c.name,
+  company: c.company,
+  category: c.category,
+  note: c.note,
+  photoUrl: c.photoUrl,
+  city: c.city,
+  country: c.country,
+  responsibleId: c.responsibleId,
+  phones,
+  emails,
+  orders: orderList,
+  createdAt: c.createdAt.toISOString(),
+});
+
+export async function clientCard(db: Db, workspaceId: string, id: string): Promise<Client> {
+  const [card] = await clientCards(db, workspaceId, [id]);
+  return card ?? fail(ErrorCode.NotFound, 'The client');
+}
+
+/** `%`, `_` and `\` match themselves. */
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Clients whose name, company, e-mail or phone contains `q` (case-insensitive); all when `q` is empty. */
+export async function searchClients(
+  db: Db,
+  workspaceId: string,
+  q: string,
+  limit: number,
+): Promise<Client[]> {
+  const text = q.trim();
+  const conditions: SQL[] = [eq(clients.workspaceId, workspaceId)];
+  if (text) {
+    const pattern = `%${likeEscape(text)}%`;
+    const either: SQL[] = [
+      ilike(clients.name, pattern),
+      ilike(clients.company, pattern),
+      exists(
+        db
+          .select({ one: sql`1` })
+          .from(clientEmails)
+          .where(and(eq(clientEmails.clientId, clients.id), like(clientEmails.email, pattern.toLowerCase()))),
+      ),
+    ];
+    const digits = text.replace(/\D/g, '');
+    // "06 30 123" and "+36 30 123" both find +3630123…: compare digits, ignoring a national prefix.
+    if (digits.length >= 3) {
+      const national = digits.replace(/^0+/, '');
+      either.push(
+        exists(
+          db
+            .select({ one: sql`1` })
+            .from(clientPhones)
+            .where(and(eq(clientPhones.clientId, clients.id), like(clientPhones.e164, `%${national}%`))),
+        ),
+      );
+    }
+    conditions.push(or(...either)!);
+  }
+  const ids = await db
+    .select({ id: clients.id })
+    .from(clients)
+    .where(and(...conditions))
+    .orderBy(asc(clients.name), asc(clients.id))
+    .limit(limit);
+  return clientCards(
+    db,
+    workspaceId,
+    ids.map((r) => r.id),
+  );
+}
+
+/** The country for phone numbers written without a code: the workspace's first site's. */
+export async function defaultCountryOf(db: Db, workspaceId: string): Promise<string | null> {
+  const [s] = await db
+    .select({ country: sites.defaultCountry })
+    .from(sites)
+    .where(eq(sites.workspaceId, workspaceId))
+    .orderBy(asc(sites.createdAt))
+    .limit(1);
+  return s?.country ?? null;
+}
+
+// --- clients and orders: writes ----------------------------------------------------------------
+
+const invalid = (message: string): never => fail(ErrorCode.Validation, message);
+
+/** `responsibleId` must name an active user of the workspace. */
+async function checkResponsible(db: Db, workspaceId: string, id: string | null | undefined, field: string) {
+  if (!id) return;
+  const [u] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.id, id), eq(users.workspaceId, workspaceId), isNull(users.deactivatedAt)));
+  if (!u) invalid(`${field}: no active user of this workspace has the id ${id}`);
+}
+
+/** Why a number was refused, with the country it was read in. */
+export const phoneProblem = (raw: string, country: string | null): string =>
+  `"${raw}" is not a valid phone number` +
+  (country
+    ? ` (numbers without a country code are read as ${country})`
+    : ' (no default country: write it with its country code, e.g. +36…)');
+
+/** E.164 numbers, de-duplicated; the first bad one is refused naming `fieldOf(index)`. */
+export function parsePhones(raw: readonly string[], country: string | null, fieldOf: (i: number) => string) {
+  const out = raw.map(
+    (p, i) => normalizePhone(p, country) ?? invalid(`${fieldOf(i)}: ${phoneProblem(p, country)}`),
+  );
+  return [...new Set(out)];
+}
+
+export function parseEmails(raw: readonly string[], fieldOf: (i: number) => string): string[] {
+  const out = raw.map(
+    (e, i) => normalizeEmail(e) ?? invalid(`${fieldOf(i)}: "${e}" is not an e-mail address`),
+  );
+  return [...new Set(out)];
+}
+
+/** Adds numbers to a client; one that belongs to another client of the workspace is refused. */
+export async function attachPhones(
+  db: Db,
+  workspaceId: string,
+  clientId: string,
+  e164s: string[],
+  field: string,
+) {
+  for (const e164 of e164s) {
+    await db.insert(clientPhones).values({ workspaceId, clientId, e164 }).onConflictDoNothing();
+    const owner = await clientIdByPhone(db, workspaceId, e164);
+    if (owner !== clientId)
+      invalid(`${field}: ${e164} belongs to another client (${await clientName(db, owner)})`);
+  }
+}
+
+export async function attachEmails(
+  db: Db,
+  workspaceId: string,
+  clientId: string,
+  list: string[],
+  field: string,
+) {
+  for (const email of list) {
+    await db.insert(clientEmails).values({ workspaceId, clientId, email }).onConflictDoNothing();
+    const owner = await clientIdByEmail(db, workspaceId, email);
+    if (owner !== clientId)
+      invalid(`${field}: ${email} belongs to another client (${await clientName(db, owner)})`);
+  }
+}
+
+async function clientName(db: Db, id: string | null): Promise<string> {
+  if (!id) return 'unknown';
+  const [c] = await db.select({ name: clients.name }).from(clients).where(eq(clients.id, id));
+  return c?.name ?? 'unknown';
+}
+
+export interface ClientFields {
+  externalId?: string | null | undefined;
+  name?: string | undefined;
+  company?: string | null | undefined;
+  category?: ClientCategory | undefined;
+  note?: string | null | undefined;
+  photoUrl?: string | null | undefined;
+  city?: string | null | undefined;
+  country?: string | null | undefined;
+  responsibleId?: string | null | undefined;
+}
+
+/** Empty strings mean "none": a cleared form field stores null, not "". */
+function cleanFields(f: ClientFields): ClientFields {
+  const out: ClientFields = {};
+  for (const [k, v] of Object.entries(f) as [keyof ClientFields, ClientFields[keyof ClientFields]][]) {
+    if (v === undefined) continue;
+    const value = typeof v === 'string' ? v.trim() : v;
+    (out as Record<string, unknown>)[k] = value === '' && k !== 'name' ? null : value;
+  }
+  if (out.name !== undefined && !out.name) invalid('name: must not be empty');
+  return out;
+}
+
+async function checkExternalId(
+  db: Db,
+  workspaceId: string,
+  externalId: string | null | undefined,
+  self: string | null,
+) {
+  if (!externalId) return;
+  const owner = await clientIdByExternalId(db, workspaceId, externalId);
+  if (owner && owner !== self) {
+    invalid(`externalId: "${externalId}" belongs to another client (${await clientName(db, owner)})`);
+  }
+}
+
+/** One transaction: the client, its numbers and addresses; nothing is written when any is refused. */
+export async function createClient(
+  db: Db,
+  workspaceId: string,
+  input: ClientFields & {
+    name: string;
+    phones?: string[];
+    emails?: string[];
+    phoneCountry?: string | undefined;
+  },
+): Promise<Client> {
+  const { phones = [], emails = [], phoneCountry, ...rest } = input;
+  const fields = cleanFields(rest);
+  const country = phoneCountry ?? (await defaultCountryOf(db, workspaceId));
+  const e164s = parsePhones(phones, country, (i) => `phones.${i}`);
+  const addresses = parseEmails(emails, (i) => `emails.${i}`);
+  await checkResponsible(db, workspaceId, fields.responsibleId, 'responsibleId');
+  const id = await db.transaction(async (tx) => {
+    await checkExternalId(tx, workspaceId, fields.externalId, null);
+    // The only unique key besides the id is the external id: a concurrent insert took it after the check.
+    const [c] = await tx
+      .insert(clients)
+      .values({ ...fields, name: fields.name!, workspaceId })
+      .onConflictDoNothing()
+      .returning({ id: clients.id });
+    if (!c) invalid(`externalId: "${fields.externalId}" belongs to another client`);
+    await attachPhones(tx, workspaceId, c!.id, e164s, 'phones');
+    await attachEmails(tx, workspaceId, c!.id, addresses, 'emails');
+    return c!.id;
+  });
+  return clientCard(db, workspaceId, id);
+}
+
+export async function updateClient(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  input: ClientFields,
+): Promise<Client> {
+  const fields = cleanFields(input);
+  await checkResponsible(db, workspaceId, fields.responsibleId, 'responsibleId');
+  await db.transaction(async (tx) => {
+    const [c] = await tx
+      .select({ id: clients.id })
+      .from(clients)
+      .where(and(eq(clients.id, id), eq(clients.workspaceId, workspaceId)))
+      .for('update');
+    if (!c) fail(ErrorCode.NotFound, 'The client');
+    await checkExternalId(tx, workspaceId, fields.externalId, id);
+    try {
+      await tx
+        .update(clients)
+        .set({ ...fields, updatedAt: new Date() })
+        .where(eq(clients.id, id));
+    } catch (err) {
+      // A concurrent write took the external id after the check.
+      if (isUniqueViolation(err)) invalid(`externalId: "${fields.externalId}" belongs to another client`);
+      throw err;
+    }
+  });
+  return clientCard(db, workspaceId, id);
+}
+
+/** PostgreSQL's unique_violation, raw or wrapped by drizzle. */
+function isUniqueViolation(err: unknown): boolean {
+  for (
+    let e = err;
+    e instanceof Error || (typeof e === 'object' && e !== null);
+    e = (e as { cause?: unknown }).cause
+  ) {
+    if ((e as { code?: unknown }).code === '23505') return true;
+    if (!(e as { cause?: unknown }).cause) break;
+  }
+  return false;
+}
+
+async function requireClient(db: Db, workspaceId: string, id: string) {
+  const [c] = await db
+    .select({ id: clients.id })
+    .from(clients)
+    .where(and(eq(clients.id, id), eq(clients.workspaceId, workspaceId)));
+  if (!c) fail(ErrorCode.NotFound, 'The client');
+}
+
+export async function addPhone(
+  db: Db,
+  workspaceId: string,
+  clientId: string,
+  phone: string,
+  country: string | undefined,
+): Promise<Client> {
+  await requireClient(db, workspaceId, clientId);
+  const e164s = parsePhones([phone], country ?? (await defaultCountryOf(db, workspaceId)), () => 'phone');
+  await db.transaction((tx) => attachPhones(tx, workspaceId, clientId, e164s, 'phone'));
+  return clientCard(db, workspaceId, clientId);
+}
+
+export async function addEmail(
+  db: Db,
+  workspaceId: string,
+  clientId: string,
+  email: string,
+): Promise<Client> {
+  await requireClient(db, workspaceId, clientId);
+  const list = parseEmails([email], () => 'email');
+  await db.transaction((tx) => attachEmails(tx, workspaceId, clientId, list, 'email'));
+  return clientCard(db, workspaceId, clientId);
+}
+
+export interface OrderFields {
+  title?: string | undefined;
+  externalRef?: string | null | undefined;
+  stage?: string | undefined;
+  responsibleId?: string | null | undefined;
+  amountDue?: string | undefined;
+  currency?: string | undefined;
+  open?: boolean | undefined;
+}
+
+async function orderCard(db: Db, workspaceId: string, id: string): Promise<Order> {
+  const [o] = await ordersWithNames(db, and(eq(orders.id, id), eq(orders.workspaceId, workspaceId)));
+  return o ? toOrder(o) : fail(ErrorCode.NotFound, 'The order');
+}
+
+async function checkOrderRef(db: Db, workspaceId: string, ref: string | null | undefined) {
+  if (!ref) return;
+  const [o] = await db
+    .select({ id: orders.id })
+    .from(orders)
+    .where(and(eq(orders.workspaceId, workspaceId), eq(orders.externalRef, ref)));
+  if (o) invalid(`externalRef: another order has the reference "${ref}"`);
+}
+
+export async function createOrder(
+  db: Db,
+  workspaceId: string,
+  clientId: string,
+  input: OrderFields & { title: string },
+): Promise<Order> {
+  await requireClient(db, workspaceId, clientId);
+  await checkResponsible(db, workspaceId, input.responsibleId, 'responsibleId');
+  const title = input.title.trim() || invalid('title: must not be empty');
+  const externalRef = input.externalRef?.trim() || null;
+  await checkOrderRef(db, workspaceId, externalRef);
+  const [o] = await db
+    .insert(orders)
+    .values({
+      workspaceId,
+      clientId,
+      title,
+      externalRef,
+      stage: input.stage?.trim() || 'new',
+      responsibleId: input.responsibleId ?? null,
+      amountDue: input.amountDue ?? '0',
+      currency: input.currency ?? 'EUR',
+      open: input.open ?? true,
+    })
+    .onConflictDoNothing()
+    .returning({ id: orders.id });
+  // A concurrent insert took the reference between the check and the insert.
+  if (!o) return invalid(`externalRef: another order has the reference "${externalRef}"`);
+  return orderCard(db, workspaceId, o.id);
+}
+
+export async function updateOrder(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  input: OrderFields,
+): Promise<Order> {
+  await checkResponsible(db, workspaceId, input.responsibleId, 'responsibleId');
+  const patch: Partial<typeof orders.$inferInsert> = { updatedAt: new Date() };
+  if (input.title !== undefined) patch.title = input.title.trim() || invalid('title: must not be empty');
+  if (input.stage !== undefined) patch.stage = input.stage.trim() || invalid('stage: must not be empty');
+  if (input.responsibleId !== undefined) patch.responsibleId = input.responsibleId;
+  if (input.amountDue !== undefined) patch.amountDue = input.amountDue;
+  if (input.open !== undefined) patch.open = input.open;
+  const [o] = await db
+    .update(orders)
+    .set(patch)
+    .where(and(eq(orders.id, id), eq(orders.workspaceId, workspaceId)))
+    .returning({ id: orders.id });
+  if (!o) fail(ErrorCode.NotFound, 'The order');
+  return orderCard(db, workspaceId, id);
+}
+
+/** Queue priority of a VIP client's contacts; everyone else has 0. */
+export const VIP_PRIORITY = 10;
+
+// --- the chat service's `identify` hook ---------------------------------------------------------
+
+/**
+ * `createChatService({ identify: identifyContact(db) })`: the client of a new contact and the owner
+ * of its open order. Runs before the contact's transaction; a prospect made here stays even when the
+ * contact insert fails afterwards (it is a real visitor's data either way).
+ */
+export const identifyContact =
+  (db: Db) =>
+  async (input: {
+    site: SiteRow;
+    visitorId: string;
+    answers: Record<string, string>;
+    identity?: Identity | undefined;
+  }): Promise<{
+    clientId: string | null;
+    clientMatch: string | null;
+    ownerId: string | null;
+    orderId: string | null;
+    priority: number;
+  }> => {
+    const { site } = input;
+    const found = await matchClient(db, {
+      workspaceId: site.workspaceId,
+      site,
+      visitorId: input.visitorId,
+      identity: input.identity,
+      answers: input.answers,
+    });
+    const owner = found ? await ownerOf(db, site.workspaceId, found.clientId) : null;
+    const [client] = found
+      ? await db.select({ category: clients.category }).from(clients).where(eq(clients.id, found.clientId))
+      : [];
+    return {
+      clientId: found?.clientId ?? null,
+      clientMatch: found?.match ?? null,
+      ownerId: owner?.userId ?? null,
+      orderId: owner?.orderId ?? null,
+      // VIP clients are served first (FIFO among themselves); see "Routing" in the server README.
+      priority: client?.category === 'vip' ? VIP_PRIORITY : 0,
+    };
+  };

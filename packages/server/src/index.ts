@@ -1,0 +1,5 @@
+export { type AppDeps, buildApp, type ParleyApp } from './app.js';
+export { bootstrap } from './bootstrap.js';
+export { type Config, ConfigError, loadConfig } from './config.js';
+export { type Database, openDatabase } from './db/client.js';
+export { startServer } from './start.js';

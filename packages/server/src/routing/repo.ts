@@ -1,0 +1,141 @@
+import { and, asc, avg, count, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { type ContactRow, contacts, sites, users } from '../db/schema/index.js';
+import type { OperatorSnapshot, QueueItem, Strategy } from './decide.js';
+
+const ASSIGNED = ['assigned', 'active'] as const;
+
+/** Service order in SQL, the same as `queueOrder` in decide.ts. */
+export const queueOrderSql = [desc(contacts.priority), asc(contacts.enqueuedAt), asc(contacts.id)];
+
+/**
+ * Online operators of a workspace with their load, their rows locked (`FOR UPDATE`) so that two
+ * routers, in this process or another, cannot both fill an operator's last slot.
+ */
+export async function lockOnlineOperators(
+  db: Db,
+  workspaceId: string,
+  onlyIds?: string[],
+): Promise<OperatorSnapshot[]> {
+  const ops = await db
+    .select()
+    .from(users)
+    .where(
+      and(
+        eq(users.workspaceId, workspaceId),
+        isNull(users.deactivatedAt),
+        onlyIds ? inArray(users.id, onlyIds) : eq(users.status, 'online'),
+      ),
+    )
+    .orderBy(asc(users.id))
+    .for('update');
+  if (ops.length === 0) return [];
+  const loads = await db
+    .select({
+      id: contacts.assigneeId,
+      chats: sql<number>`count(*) filter (where ${contacts.channel} = 'chat')`.mapWith(Number),
+      voice: sql<number>`count(*) filter (where ${contacts.channel} <> 'chat')`.mapWith(Number),
+    })
+    .from(contacts)
+    .where(
+      and(
+        inArray(
+          contacts.assigneeId,
+          ops.map((o) => o.id),
+        ),
+        inArray(contacts.status, [...ASSIGNED]),
+      ),
+    )
+    .groupBy(contacts.assigneeId);
+  const byId = new Map(loads.map((l) => [l.id, l]));
+  return ops.map((o) => ({
+    id: o.id,
+    status: o.status,
+    skills: o.skills,
+    experience: o.experience,
+    costTier: o.costTier,
+    maxChats: o.maxChats,
+    openChats: byId.get(o.id)?.chats ?? 0,
+    openVoice: byId.get(o.id)?.voice ?? 0,
+    lastAssignedAt: o.lastAssignedAt,
+    lastEndedAt: o.lastEndedAt,
+  }));
+}
+
+/** The waiting contacts of a workspace, row-locked; those another router holds are skipped. */
+export async function lockQueue(db: Db, workspaceId: string, limit = 200): Promise<QueueItem[]> {
+  const rows = await db
+    .select({ c: contacts, strategy: sites.routingStrategy })
+    .from(contacts)
+    .innerJoin(sites, eq(sites.id, contacts.siteId))
+    .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.status, 'queued')))
+    .orderBy(...queueOrderSql)
+    .limit(limit)
+    .for('update', { of: contacts, skipLocked: true });
+  return rows.map((r) => toQueueItem(r.c, r.strategy));
+}
+
+export function toQueueItem(c: ContactRow, strategy: Strategy): QueueItem {
+  return {
+    id: c.id,
+    siteId: c.siteId,
+    channel: c.channel,
+    priority: c.priority,
+    requiredSkills: c.requiredSkills,
+    minTier: c.minTier,
+    enqueuedAt: c.enqueuedAt ?? c.createdAt,
+    ownerId: c.ownerId,
+    strategy,
+  };
+}
+
+export async function roundRobinState(db: Db, siteIds: string[]): Promise<Map<string, string | null>> {
+  if (siteIds.length === 0) return new Map();
+  const rows = await db
+    .select({ id: sites.id, last: sites.rrLastOperatorId })
+    .from(sites)
+    .where(inArray(sites.id, siteIds));
+  return new Map(rows.map((r) => [r.id, r.last]));
+}
+
+/** Queued contacts of a workspace in service order (ids only). */
+export function queuedIds(db: Db, workspaceId: string) {
+  return db
+    .select({ id: contacts.id, channel: contacts.channel })
+    .from(contacts)
+    .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.status, 'queued')))
+    .orderBy(...queueOrderSql);
+}
+
+/**
+ * Seconds of handle time per contact (assignment to close) over the workspace's last 20 closed
+ * chats, and the chat slots of online operators: what the wait estimate is made of.
+ */
+export async function waitBasis(
+  db: Db,
+  workspaceId: string,
+): Promise<{ handleSeconds: number | null; slots: number }> {
+  const recent = db
+    .select({
+      secs: sql<number>`extract(epoch from ${contacts.closedAt} - ${contacts.assignedAt})`.as('secs'),
+    })
+    .from(contacts)
+    .where(
+      and(
+        eq(contacts.workspaceId, workspaceId),
+        eq(contacts.status, 'closed'),
+        isNotNull(contacts.assignedAt),
+        isNotNull(contacts.closedAt),
+      ),
+    )
+    .orderBy(desc(contacts.closedAt))
+    .limit(20)
+    .as('recent');
+  const [h] = await db.select({ v: avg(recent.secs), n: count() }).from(recent);
+  const [s] = await db
+    .select({ v: sql<number>`coalesce(sum(${users.maxChats}), 0)`.mapWith(Number) })
+    .from(users)
+    .where(and(eq(users.workspaceId, workspaceId), eq(users.status, 'online'), isNull(users.deactivatedAt)));
+  const handle = h && Number(h.n) > 0 && h.v !== null ? Number(h.v) : null;
+  return { handleSeconds: handle, slots: s?.v ?? 0 };
+}

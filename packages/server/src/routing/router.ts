@@ -1,0 +1,153 @@
+import { eq, inArray } from 'drizzle-orm';
+import type { ChatEvent, EventBus } from '../bus.js';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import { contactEvents, contacts, sites, users } from '../db/schema/index.js';
+import { plan } from './decide.js';
+import * as repo from './repo.js';
+
+export interface Assigned {
+  contactId: string;
+  operator: { id: string; name: string };
+  reason: 'owner' | 'strategy';
+}
+
+/**
+ * Applies routing decisions: reads the queue and the online operators under row locks, asks the pure
+ * `plan`, and writes the assignments in the same transaction. Events go out after the commit.
+ */
+export function createRouter(deps: {
+  db: Db;
+  bus: EventBus;
+  clock: Clock;
+  onAssigned?: (workspaceId: string, a: Assigned[]) => Promise<ChatEvent[]>;
+}) {
+  const { db, bus, clock } = deps;
+
+  // One pass at a time per workspace in this process; row locks keep other processes honest.
+  const running = new Map<string, Promise<void>>();
+  const again = new Set<string>();
+  function route(workspaceId: string): Promise<void> {
+    const current = running.get(workspaceId);
+    if (current) {
+      // A pass is under way: ask for one more after it, which sees every change made meanwhile.
+      again.add(workspaceId);
+      return current;
+    }
+    const run = (async () => {
+      try {
+        do {
+          again.delete(workspaceId);
+          await routeOnce(workspaceId);
+        } while (again.has(workspaceId));
+      } finally {
+        running.delete(workspaceId);
+      }
+    })();
+    running.set(workspaceId, run);
+    return run;
+  }
+
+  async function routeOnce(workspaceId: string): Promise<void> {
+    const now = clock.now();
+    const assigned = await db.transaction(async (tx): Promise<Assigned[]> => {
+      const queue = await repo.lockQueue(tx, workspaceId);
+      if (queue.length === 0) return [];
+      const ops = await repo.lockOnlineOperators(tx, workspaceId);
+      if (ops.length === 0) return [];
+      const siteIds = [...new Set(queue.map((q) => q.siteId))];
+      const rr = await repo.roundRobinState(tx, siteIds);
+      const decisions = plan(queue, ops, rr, now);
+      if (decisions.length === 0) return [];
+      const names = new Map(
+        (
+          await tx
+            .select({ id: users.id, name: users.name })
+            .from(users)
+            .where(inArray(users.id, [...new Set(decisions.map((d) => d.operatorId))]))
+        ).map((u) => [u.id, u.name]),
+      );
+      const items = new Map(queue.map((q) => [q.id, q]));
+      for (const d of decisions) {
+        await tx
+          .update(contacts)
+          .set({ status: 'assigned', assigneeId: d.operatorId, assignedAt: now, updatedAt: now })
+          .where(eq(contacts.id, d.itemId));
+        await tx.insert(contactEvents).values({
+          contactId: d.itemId,
+          kind: 'assigned',
+          data: { operatorId: d.operatorId, reason: d.reason },
+          at: now,
+        });
+        const item = items.get(d.itemId)!;
+        if (item.strategy === 'round_robin' && d.reason === 'strategy') {
+          await tx.update(sites).set({ rrLastOperatorId: d.operatorId }).where(eq(sites.id, item.siteId));
+        }
+      }
+      await tx
+        .update(users)
+        .set({ lastAssignedAt: now })
+        .where(inArray(users.id, [...new Set(decisions.map((d) => d.operatorId))]));
+      return decisions.map((d) => ({
+        contactId: d.itemId,
+        operator: { id: d.operatorId, name: names.get(d.operatorId) ?? '' },
+        reason: d.reason,
+      }));
+    });
+    if (assigned.length > 0) {
+      const events: ChatEvent[] = assigned.map((a) => ({
+        kind: 'assigned',
+        workspaceId,
+        contactId: a.contactId,
+        operator: a.operator,
+      }));
+      for (const e of events) bus.publish(e);
+      for (const e of (await deps.onAssigned?.(workspaceId, assigned)) ?? []) bus.publish(e);
+    }
+    await publishPositions(workspaceId);
+  }
+
+  /** Every waiting visitor hears their place and the estimated wait. */
+  async function publishPositions(workspaceId: string): Promise<void> {
+    const queued = await repo.queuedIds(db, workspaceId);
+    if (queued.length === 0) return;
+    const basis = await repo.waitBasis(db, workspaceId);
+    queued.forEach((q, i) => {
+      bus.publish({
+        kind: 'position',
+        workspaceId,
+        contactId: q.id,
+        position: i + 1,
+        estimatedWaitSeconds: estimate(i + 1, basis),
+        channel: q.channel,
+      });
+    });
+  }
+
+  async function positionOf(contact: { id: string; workspaceId: string; status: string }) {
+    if (contact.status !== 'queued') return null;
+    const queued = await repo.queuedIds(db, contact.workspaceId);
+    const i = queued.findIndex((q) => q.id === contact.id);
+    if (i < 0) return null;
+    return {
+      position: i + 1,
+      estimatedWaitSeconds: estimate(i + 1, await repo.waitBasis(db, contact.workspaceId)),
+      channel: queued[i]!.channel,
+    };
+  }
+
+  return { route, publishPositions, positionOf };
+}
+export type Router = ReturnType<typeof createRouter>;
+
+/**
+ * Estimated wait of the n-th in the queue: n × the recent average handle time ÷ the chat slots of
+ * the operators online now. Null without history or without anyone online (no honest estimate).
+ */
+export function estimate(
+  position: number,
+  basis: { handleSeconds: number | null; slots: number },
+): number | null {
+  if (basis.handleSeconds === null || basis.slots === 0) return null;
+  return Math.ceil((position * basis.handleSeconds) / basis.slots);
+}

@@ -1,0 +1,236 @@
+import {
+  CloseCode,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  type VisitorInbound,
+  type VisitorOutbound,
+} from '@parley/protocol';
+import { VisitorInbound as VisitorInboundSchema } from '@parley/protocol/schemas';
+import type { ChatEvent } from '../bus.js';
+import type { ChatService } from '../chat/service.js';
+import type { ContactRow, SiteRow, VisitorRow } from '../db/schema/index.js';
+import { ParleyError } from '../errors.js';
+import {
+  type Connection,
+  frameLoop,
+  frameParser,
+  OPEN,
+  type SocketLike,
+  serial,
+  tokenBucket,
+} from './frames.js';
+import type { Hub } from './hub.js';
+
+const parse = frameParser<VisitorInbound>(VisitorInboundSchema);
+
+/** `hello` must arrive within this time of the upgrade; later traffic does not extend it. */
+export const HELLO_DEADLINE_MS = 10_000;
+/** Frames accepted before `hello` (a pre-authentication cap). */
+const MAX_FRAMES_BEFORE_HELLO = 3;
+
+export interface VisitorConnectionContext {
+  site: SiteRow;
+  ip: string | null;
+  userAgent: string | null;
+  chat: ChatService;
+  hub: Hub;
+  log: { error(obj: unknown, msg?: string): void };
+}
+
+/**
+ * One visitor socket, transport-free: the route hands in anything with send/close/readyState and
+ * feeds frames to `onMessage`. Frames are handled one at a time, in order.
+ */
+export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnectionContext): Connection {
+  const { chat, site } = ctx;
+  let visitor: VisitorRow | null = null;
+  let contactId: string | null = null;
+  let name = 'Visitor';
+  let page: { url?: string; title?: string; referrer?: string | undefined } = {};
+  let identity: { userId: string; hash: string } | undefined;
+  let framesBeforeHello = 0;
+  let unwatch: (() => void) | null = null;
+  /** The operator who has this visitor's conversation, as `assigned` told us: typing goes to them. */
+  let assigneeId: string | null = null;
+  /** Hears the events of this conversation only (or none). */
+  const follow = (id: string | null) => {
+    if (id === contactId && (unwatch || !id)) return;
+    unwatch?.();
+    contactId = id;
+    unwatch = id ? ctx.hub.onContact(id, onEvent) : null;
+  };
+  const run = serial();
+  const allow = tokenBucket(60, 20); // a reconnecting widget may flush a queued burst at once
+
+  const send = (frame: VisitorOutbound) => {
+    if (socket.readyState === OPEN) socket.send(JSON.stringify(frame));
+  };
+
+  const deadline = setTimeout(() => {
+    if (!visitor) socket.close(CloseCode.HandshakeTimeout, 'hello not received in time');
+  }, HELLO_DEADLINE_MS);
+
+  function onEvent(e: ChatEvent) {
+    if (e.workspaceId !== site.workspaceId) return;
+    switch (e.kind) {
+      case 'message':
+        if (e.message.contactId === contactId) send({ type: 'message', message: e.message });
+        break;
+      case 'assigned':
+        if (e.contactId === contactId) {
+          assigneeId = e.operator.id;
+          send({ type: 'assigned', contactId: e.contactId, operator: e.operator });
+        }
+        break;
+      case 'position':
+        if (e.contactId === contactId) {
+          send({
+            type: 'queued',
+            contactId: e.contactId,
+            position: e.position,
+            estimatedWaitSeconds: e.estimatedWaitSeconds,
+            channel: e.channel,
+          });
+        }
+        break;
+      case 'typing':
+        if (e.contactId === contactId && e.from === 'operator') send({ type: 'typing', on: e.on });
+        break;
+      case 'seen':
+        if (e.contactId === contactId && e.by === 'operator') send({ type: 'seen', seq: e.seq });
+        break;
+      case 'contact':
+        if (e.contact.id === contactId) assigneeId = e.contact.assigneeId;
+        if (
+          e.contact.id === contactId &&
+          (e.contact.status === 'closed' || e.contact.status === 'abandoned')
+        ) {
+          send({ type: 'closed', contactId: e.contact.id });
+          follow(null);
+        }
+        break;
+    }
+  }
+
+  async function handle(frame: VisitorInbound) {
+    if (frame.type === 'hello') {
+      if (visitor) throw new ParleyError(ErrorCode.NotReady, 'hello was already received on this socket.');
+      if (frame.v !== PROTOCOL_VERSION) {
+        socket.close(CloseCode.UnsupportedVersion, `protocol version ${PROTOCOL_VERSION} required`);
+        return;
+      }
+      const result = await chat.hello(site, frame.token, {
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        locale: frame.locale,
+        timeZone: frame.timeZone,
+      });
+      visitor = result.visitor;
+      clearTimeout(deadline);
+      page = { url: frame.page.url, title: frame.page.title, referrer: frame.referrer };
+      identity = frame.identity;
+      follow(result.open?.id ?? null);
+      if (result.open) name = result.open.answers.name ?? name;
+      send({
+        type: 'welcome',
+        token: result.token,
+        visitorId: result.visitor.id,
+        site: site.settings,
+        online: await chat.anyoneOnline(site.workspaceId),
+        contact: result.open
+          ? { id: result.open.id, status: result.open.status, lastSeq: result.open.lastSeq }
+          : null,
+      });
+      if (result.open) await announceState(result.open);
+      return;
+    }
+    if (!visitor) {
+      if (++framesBeforeHello > MAX_FRAMES_BEFORE_HELLO) {
+        socket.close(CloseCode.HandshakeTimeout, 'too many frames before hello');
+        return;
+      }
+      throw new ParleyError(ErrorCode.NotReady, 'Send "hello" first.');
+    }
+    switch (frame.type) {
+      case 'start': {
+        const c = await chat.start(
+          site,
+          visitor.id,
+          frame.answers,
+          {
+            ip: ctx.ip,
+            userAgent: ctx.userAgent,
+            pageUrl: page.url,
+            pageTitle: page.title,
+            referrer: page.referrer,
+          },
+          identity,
+        );
+        follow(c.id);
+        name = c.answers.name ?? name;
+        await announceState(c);
+        return;
+      }
+      case 'send': {
+        const id = requireContact();
+        const { message } = await chat.postVisitorMessage(visitor.id, id, frame, name);
+        send({
+          type: 'ack',
+          contactId: message.contactId,
+          clientId: frame.clientId,
+          id: message.id,
+          seq: message.seq,
+          createdAt: message.createdAt,
+        });
+        return;
+      }
+      case 'resume': {
+        const messages = await chat.messagesForVisitor(visitor.id, frame.contactId, frame.afterSeq);
+        for (const message of messages) send({ type: 'message', message });
+        return;
+      }
+      case 'typing':
+        chat.typing(site.workspaceId, requireContact(), assigneeId, 'visitor', frame.on);
+        return;
+      case 'seen':
+        await chat.visitorSeen(visitor.id, requireContact(), frame.seq);
+        return;
+      case 'leave':
+        await chat.leave(visitor.id, requireContact());
+        return;
+      case 'callback': {
+        const id = requireContact();
+        await chat.requestCallback(site, visitor.id, id, frame.phone);
+        const c = await chat.contactById(id);
+        if (c) await announceState(c);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Tells a (re)connected visitor where their conversation stands. Read afresh: events published
+   * before `contactId` was known here (routing inside `start`) were not forwarded.
+   */
+  async function announceState(contact: ContactRow) {
+    const c = (await chat.contactById(contact.id)) ?? contact;
+    const position = await chat.positionOf(c);
+    if (position !== null) send({ type: 'queued', contactId: c.id, ...position });
+    const op = await chat.assigneeOf(c);
+    assigneeId = op?.id ?? null;
+    if (op) send({ type: 'assigned', contactId: c.id, operator: op });
+  }
+
+  function requireContact(): string {
+    if (!contactId) throw new ParleyError(ErrorCode.NoContact);
+    return contactId;
+  }
+
+  return {
+    onMessage: frameLoop({ socket, parse, allow, handle, log: ctx.log, run }),
+    onClose() {
+      clearTimeout(deadline);
+      unwatch?.();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { type Database, openDatabase } from '../db/client.js';
+
+/**
+ * A database no other test touches: in-memory PGlite, or, when DATABASE_URL is set, a fresh
+ * PostgreSQL database created beside the one named and dropped on close.
+ */
+export async function openTestDatabase(): Promise<Database & { url: string | null }> {
+  const base = process.env.DATABASE_URL;
+  if (!base) {
+    const database = await openDatabase({ databaseUrl: null, dataDir: null });
+    await database.migrate();
+    return { ...database, url: null };
+  }
+  const name = `parley_t_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const database = await openDatabase({ databaseUrl: url.href, dataDir: null });
+  await database.migrate();
+  let closing: Promise<void> | undefined;
+  return {
+    ...database,
+    url: url.href,
+    // Idempotent: a test may close the database on purpose (to see /healthz fail) before teardown does.
+    close: () => (closing ??= drop()),
+  };
+  async function drop() {
+    await database.close();
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}
