@@ -55,6 +55,7 @@ function contact(n: number, over: Partial<ContactSummary> = {}): ContactSummary 
 
 function msg(contact: number, seq: number, over: Partial<Message> = {}): Message {
   return {
+    deletedAt: null,
     id: mid(contact * 1000 + seq),
     contactId: cid(contact),
     seq,
@@ -530,5 +531,28 @@ describe('createStore', () => {
     store.dispatch({ type: 'filter', filter: 'mine' });
     expect(calls).toBe(1);
     expect(store.get().filter).toBe('mine');
+  });
+});
+
+describe('a deleted message', () => {
+  it('keeps its place in the conversation and loses its text', () => {
+    let s = reduce(initialState(null, 'in'), ready(contact(1)));
+    s = reduce(s, { type: 'select', contactId: cid(1) });
+    s = reduce(s, { type: 'frame', frame: { type: 'message', message: msg(1, 1, { body: 'oops' }) } });
+    s = reduce(s, { type: 'frame', frame: { type: 'message', message: msg(1, 2, { body: 'fine' }) } });
+    s = reduce(s, {
+      type: 'frame',
+      frame: {
+        type: 'deleted',
+        contactId: cid(1),
+        messageId: mid(1001),
+        by: ME,
+        at: '2025-01-01T10:05:00.000Z',
+      },
+    });
+    expect(s.conversations[cid(1)]!.messages.map((m) => [m.seq, m.body, m.deletedAt])).toEqual([
+      [1, '', '2025-01-01T10:05:00.000Z'],
+      [2, 'fine', null],
+    ]);
   });
 });

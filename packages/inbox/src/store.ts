@@ -145,6 +145,8 @@ export function asFrame(v: unknown): OperatorOutbound | null {
       return isStr(v.userId) && isStr(v.status) ? (v as OperatorOutbound) : null;
     case 'error':
       return isStr(v.code) && isStr(v.message) ? (v as OperatorOutbound) : null;
+    case 'deleted':
+      return isStr(v.contactId) && isStr(v.messageId) && isStr(v.at) ? (v as OperatorOutbound) : null;
     default:
       return null;
   }
@@ -362,6 +364,7 @@ function applyFrame(state: State, raw: unknown): State {
         quoteId: p.quoteId ?? null,
         clientId: p.clientId,
         createdAt: f.createdAt,
+        deletedAt: null,
       };
       return applyMessage(state, m);
     }
@@ -387,6 +390,15 @@ function applyFrame(state: State, raw: unknown): State {
     case 'task':
       // Tasks have no view in the inbox yet (the inbox issue adds the list and the pop-up).
       return state;
+    case 'deleted': {
+      // Keep the message's place, drop its text: the conversation shows that something was deleted.
+      const conv = state.conversations[f.contactId];
+      if (!conv) return state;
+      const messages = conv.messages.map((m) =>
+        m.id === f.messageId ? { ...m, body: '', deletedAt: f.at } : m,
+      );
+      return { ...state, conversations: { ...state.conversations, [f.contactId]: { ...conv, messages } } };
+    }
   }
 }
 

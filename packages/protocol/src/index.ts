@@ -2,10 +2,21 @@
  * Parley's wire protocol: frame and body types, close codes, error codes. Types only plus a few
  * constants, so the widget pays nothing for importing it. Schemas live in `@parley/protocol/schemas`.
  */
+
+export { DEFAULT_SITE_SETTINGS } from './defaults.js';
+export {
+  type AnswerCheck,
+  type AnswerProblem,
+  checkAnswers,
+  isEmail,
+  looksLikePhone,
+} from './questionnaire.js';
 export type {
   AddEmailBody,
   AddPhoneBody,
   Author,
+  BusinessHours,
+  CaptchaMode,
   Channel,
   Client,
   ClientCategory,
@@ -21,6 +32,7 @@ export type {
   LoginBody,
   Message,
   MessageList,
+  OperatorCard,
   OperatorInbound,
   OperatorOutbound,
   OperatorProfile,
@@ -36,7 +48,9 @@ export type {
   UpdateClientBody,
   UpdateOperatorBody,
   UpdateOrderBody,
+  UpdateSiteBody,
   User,
+  VisitorHello,
   VisitorInbound,
   VisitorOutbound,
 } from './schemas.js';
@@ -78,6 +92,12 @@ export const ErrorCode = {
   UnknownSite: 'PARLEY_ERR_UNKNOWN_SITE',
   BadOrigin: 'PARLEY_ERR_BAD_ORIGIN',
   RateLimited: 'PARLEY_ERR_RATE_LIMITED',
+  /** The site asks for a captcha on new conversations and none was sent. */
+  CaptchaRequired: 'PARLEY_ERR_CAPTCHA_REQUIRED',
+  /** The captcha answer was wrong, expired or already used. */
+  CaptchaFailed: 'PARLEY_ERR_CAPTCHA_FAILED',
+  /** The questionnaire answers were refused; the message lists each field. */
+  BadAnswers: 'PARLEY_ERR_BAD_ANSWERS',
   Internal: 'PARLEY_ERR_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -27,17 +27,70 @@ const Url = T.String({ maxLength: 2048 });
 export const QuestionnaireField = T.Object({
   name: T.String({ minLength: 1, maxLength: 40, pattern: '^[a-z][a-z0-9_]*$' }),
   label: T.String({ minLength: 1, maxLength: 120 }),
-  kind: T.Union([T.Literal('name'), T.Literal('email'), T.Literal('phone'), T.Literal('text')]),
+  kind: T.Union([
+    T.Literal('name'),
+    T.Literal('email'),
+    T.Literal('phone'),
+    T.Literal('text'),
+    T.Literal('choice'),
+  ]),
   required: T.Boolean(),
+  /** The answers a `choice` field offers (and the only ones it accepts). */
+  options: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 80 }), { minItems: 1, maxItems: 20 })),
 });
 export type QuestionnaireField = Static<typeof QuestionnaireField>;
 
-export const SiteSettings = T.Object({
-  name: T.String(),
-  color: T.String(),
-  greeting: T.String(),
-  questionnaire: T.Array(QuestionnaireField),
-});
+const HourMinute = T.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$' });
+/** When the team answers, in the site's time zone. No interval on a weekday: closed that day. */
+export const BusinessHours = T.Object(
+  {
+    /** IANA zone, e.g. "Europe/Budapest". */
+    timeZone: T.String({ minLength: 1, maxLength: 64 }),
+    /** Opening intervals; `day` 0 = Sunday … 6 = Saturday, times "HH:MM" local, `close` after `open`. */
+    intervals: T.Array(
+      T.Object(
+        { day: T.Integer({ minimum: 0, maximum: 6 }), open: HourMinute, close: HourMinute },
+        { additionalProperties: false },
+      ),
+      { maxItems: 28 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type BusinessHours = Static<typeof BusinessHours>;
+
+export const CaptchaMode = T.Union([T.Literal('off'), T.Literal('altcha'), T.Literal('hcaptcha')]);
+export type CaptchaMode = Static<typeof CaptchaMode>;
+
+/** What the widget is told about its site: public, sent in `welcome`. */
+export const SiteSettings = T.Object(
+  {
+    name: T.String({ minLength: 1, maxLength: 80 }),
+    /** Launcher and header colour. */
+    color: T.String({ pattern: '^#[0-9a-fA-F]{6}$' }),
+    /** Logo or photo shown as the chat avatar (https URL or a data: image). */
+    avatarUrl: T.Union([T.String({ maxLength: 100_000, pattern: '^(https?://|data:image/)' }), T.Null()]),
+    greeting: T.String({ maxLength: 500 }),
+    /** The greeting for an identified customer; `{name}` is replaced by their name. */
+    greetingKnown: T.String({ maxLength: 500 }),
+    /** Forces the widget's language (en, ru, ar, vi, az, hu); null follows the browser. */
+    locale: T.Union([T.String({ pattern: '^[a-z]{2}$' }), T.Null()]),
+    questionnaire: T.Array(QuestionnaireField, { maxItems: 12 }),
+    /** Null: no hours, the team answers whenever someone is online. */
+    businessHours: T.Union([BusinessHours, T.Null()]),
+    /** When nobody is online: a form whose message waits in the inbox. */
+    offlineForm: T.Boolean(),
+    /** Shown one after another while the visitor waits in the queue. */
+    waitingMessages: T.Array(T.String({ minLength: 1, maxLength: 300 }), { maxItems: 10 }),
+    /** After this long in the queue the widget offers a callback; null never. */
+    callbackAfterSeconds: T.Union([T.Integer({ minimum: 0, maximum: 86_400 }), T.Null()]),
+    /** A challenge before a new conversation. `altcha` is self-hosted proof of work. */
+    captcha: CaptchaMode,
+    /** Public hCaptcha site key, when `captcha` is `hcaptcha`. */
+    hcaptchaSiteKey: T.Union([T.String({ minLength: 1, maxLength: 100 }), T.Null()]),
+  },
+  { additionalProperties: false },
+);
 export type SiteSettings = Static<typeof SiteSettings>;
 
 export const Author = T.Object({
@@ -56,6 +109,8 @@ export const Message = T.Object({
   quoteId: T.Union([Id, T.Null()]),
   clientId: T.Union([T.String(), T.Null()]),
   createdAt: IsoTime,
+  /** Deleted by an operator: visitors get the message with an empty body and hide it. */
+  deletedAt: T.Union([IsoTime, T.Null()]),
 });
 export type Message = Static<typeof Message>;
 
@@ -135,9 +190,29 @@ export const VisitorHello = T.Object({
   locale: T.Optional(T.String({ maxLength: 35 })),
   timeZone: T.Optional(T.String({ maxLength: 64 })),
 });
+const Answers = T.Record(T.String({ maxLength: 40 }), T.String({ maxLength: 500 }), { maxProperties: 20 });
+/** The site's captcha answer: an hCaptcha token, or the altcha payload (base64 JSON of challenge + solution). */
+const CaptchaAnswer = T.String({ minLength: 1, maxLength: 8192 });
 export const VisitorStart = T.Object({
   type: T.Literal('start'),
-  answers: T.Record(T.String({ maxLength: 40 }), T.String({ maxLength: 500 }), { maxProperties: 20 }),
+  answers: Answers,
+  captcha: T.Optional(CaptchaAnswer),
+});
+/** Asks for a fresh altcha challenge (sites with `captcha: 'altcha'`). */
+export const VisitorChallenge = T.Object({ type: T.Literal('challenge') });
+/** Nobody is online: a message left through the offline form; it waits in the inbox. */
+export const VisitorOffline = T.Object({
+  type: T.Literal('offline'),
+  answers: Answers,
+  body: Body,
+  captcha: T.Optional(CaptchaAnswer),
+});
+/** Satisfaction with an ended conversation: 1 (bad) … 5 (great), with an optional comment. */
+export const VisitorRate = T.Object({
+  type: T.Literal('rate'),
+  contactId: Id,
+  score: T.Integer({ minimum: 1, maximum: 5 }),
+  comment: T.Optional(T.String({ maxLength: 1000 })),
 });
 export const VisitorSend = T.Object({
   type: T.Literal('send'),
@@ -164,6 +239,9 @@ export const VisitorInbound = T.Union([
   VisitorResume,
   VisitorLeave,
   VisitorCallback,
+  VisitorChallenge,
+  VisitorOffline,
+  VisitorRate,
 ]);
 export type VisitorInbound = Static<typeof VisitorInbound>;
 export type VisitorHello = Static<typeof VisitorHello>;
@@ -189,6 +267,13 @@ const ErrorFrame = T.Object({
 });
 
 export const OpenContact = T.Object({ id: Id, status: ContactStatus, lastSeq: Seq });
+/** The operator as the visitor sees them. */
+export const OperatorCard = T.Object({
+  id: Id,
+  name: T.String(),
+  avatarUrl: T.Union([T.String(), T.Null()]),
+});
+export type OperatorCard = Static<typeof OperatorCard>;
 
 export const VisitorOutbound = T.Union([
   T.Object({
@@ -196,7 +281,16 @@ export const VisitorOutbound = T.Union([
     token: T.String(),
     visitorId: Id,
     site: SiteSettings,
+    /** Some operator is online now. */
     online: T.Boolean(),
+    /** The site's business hours now: open (or no hours set), else when they open next. */
+    hours: T.Object({ open: T.Boolean(), opensAt: T.Union([IsoTime, T.Null()]) }),
+    /** `hello.identity`: checked and matched (`name` is the client's), refused (wrong hash), or absent. */
+    identity: T.Union([
+      T.Object({ status: T.Literal('verified'), name: T.Union([T.String(), T.Null()]) }),
+      T.Object({ status: T.Literal('rejected') }),
+      T.Object({ status: T.Literal('none') }),
+    ]),
     /** The visitor's conversation that is still open, if any: the widget resumes it. */
     contact: T.Union([OpenContact, T.Null()]),
   }),
@@ -211,13 +305,23 @@ export const VisitorOutbound = T.Union([
   T.Object({
     type: T.Literal('assigned'),
     contactId: Id,
-    operator: T.Object({ id: Id, name: T.String() }),
+    operator: OperatorCard,
   }),
   T.Object({ type: T.Literal('message'), message: Message }),
   Ack,
   T.Object({ type: T.Literal('typing'), on: T.Boolean() }),
   T.Object({ type: T.Literal('seen'), seq: Seq }),
   T.Object({ type: T.Literal('closed'), contactId: Id }),
+  /** An operator deleted a message: remove it from the conversation. */
+  T.Object({ type: T.Literal('deleted'), contactId: Id, messageId: Id }),
+  /** Someone came online or everyone went offline. */
+  T.Object({ type: T.Literal('online'), online: T.Boolean() }),
+  /** An altcha challenge to solve (answer to `challenge`). */
+  T.Object({ type: T.Literal('challenge'), challenge: T.Record(T.String(), T.Unknown()) }),
+  /** The offline form's message was stored. */
+  T.Object({ type: T.Literal('offline-received'), contactId: Id }),
+  /** The rating was stored. */
+  T.Object({ type: T.Literal('rated'), contactId: Id }),
   ErrorFrame,
 ]);
 export type VisitorOutbound = Static<typeof VisitorOutbound>;
@@ -253,7 +357,11 @@ export const OperatorEscalate = T.Object({
   note: T.Optional(Note),
 });
 
+/** Delete a message sent by mistake (the visitor's widget removes it live; the audit log keeps it). */
+export const OperatorDelete = T.Object({ type: T.Literal('delete'), contactId: Id, messageId: Id });
+
 export const OperatorInbound = T.Union([
+  OperatorDelete,
   OperatorStatusFrame,
   OperatorSend,
   OperatorTyping,
@@ -290,6 +398,8 @@ export const OperatorOutbound = T.Union([
   T.Object({ type: T.Literal('presence'), userId: Id, status: OperatorStatus }),
   /** A task for this operator (a contact of a client whose order they own). */
   T.Object({ type: T.Literal('task'), task: Task }),
+  /** A message was deleted, by whom and when. */
+  T.Object({ type: T.Literal('deleted'), contactId: Id, messageId: Id, by: Id, at: IsoTime }),
   ErrorFrame,
 ]);
 export type OperatorOutbound = Static<typeof OperatorOutbound>;
@@ -331,6 +441,10 @@ export const UpdateOperatorBody = T.Object(
     experience: T.Optional(T.Integer({ minimum: 1, maximum: 10 })),
     costTier: T.Optional(T.Integer({ minimum: 1, maximum: 10 })),
     extension: T.Optional(T.Union([T.String({ pattern: '^[0-9*#]{1,15}$' }), T.Null()])),
+    /** Photo visitors see beside this operator's replies. */
+    avatarUrl: T.Optional(
+      T.Union([T.String({ maxLength: 100_000, pattern: '^(https?://|data:image/)' }), T.Null()]),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -347,6 +461,7 @@ export const OperatorProfile = T.Object({
   experience: T.Integer(),
   costTier: T.Integer(),
   extension: T.Union([T.String(), T.Null()]),
+  avatarUrl: T.Union([T.String(), T.Null()]),
 });
 export type OperatorProfile = Static<typeof OperatorProfile>;
 
@@ -356,10 +471,25 @@ export const SiteAdmin = T.Object({
   name: T.String(),
   allowedOrigins: T.Array(T.String()),
   settings: SiteSettings,
+  /** Whether an hCaptcha secret is stored (the secret itself is never sent back). */
+  hcaptchaSecretSet: T.Boolean(),
 });
 export type SiteAdmin = Static<typeof SiteAdmin>;
 
 export const SiteList = T.Object({ sites: T.Array(SiteAdmin) });
+
+/** What an admin changes on a site; every field optional, `settings` merged field by field. */
+export const UpdateSiteBody = T.Object(
+  {
+    name: T.Optional(T.String({ minLength: 1, maxLength: 80 })),
+    allowedOrigins: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 300 }), { maxItems: 50 })),
+    settings: T.Optional(T.Partial(SiteSettings, { additionalProperties: false })),
+    /** hCaptcha secret (write-only: never read back); null removes it. */
+    hcaptchaSecret: T.Optional(T.Union([T.String({ minLength: 1, maxLength: 200 }), T.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateSiteBody = Static<typeof UpdateSiteBody>;
 export type SiteList = Static<typeof SiteList>;
 
 export const Health = T.Object({ status: T.Union([T.Literal('ok'), T.Literal('unavailable')]) });

@@ -9,9 +9,10 @@ import type { WebSocket } from 'ws';
 import { authPlugin } from './auth/plugin.js';
 import { authRoutes } from './auth/routes.js';
 import { createLocalBus, type EventBus } from './bus.js';
+import { createCaptcha } from './captcha/captcha.js';
 import { chatRoutes } from './chat/routes.js';
 import { type ChatService, createChatService } from './chat/service.js';
-import { identifyContact } from './clients/repo.js';
+import { describeIdentity, identifyContact } from './clients/repo.js';
 import { clientRoutes } from './clients/routes.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
@@ -25,6 +26,7 @@ import { findSiteByKey, listSites } from './sites/repo.js';
 import { siteRoutes } from './sites/routes.js';
 import type { Connection, SocketLike } from './sockets/frames.js';
 import { createHub } from './sockets/hub.js';
+import { createOnlineWatch } from './sockets/online.js';
 import { handleOperatorConnection } from './sockets/operator.js';
 import { handleVisitorConnection } from './sockets/visitor.js';
 import { userRoutes } from './users/routes.js';
@@ -63,6 +65,9 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
     onStored: () => metrics.messagesStored.inc(),
     identify: identifyContact(db),
   });
+  const captcha = createCaptcha({ db });
+  const online = createOnlineWatch(bus, chat.anyoneOnline);
+  app.addHook('onClose', async () => online.close());
   const secureCookies = config.publicUrl.startsWith('https:');
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -161,6 +166,9 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
           userAgent: req.headers['user-agent'] ?? null,
           chat,
           hub,
+          captcha,
+          online,
+          describeIdentity: (s, identity) => describeIdentity(db, s, identity),
           log: req.log,
         });
         handOff(conn);

@@ -1,11 +1,21 @@
-import type { Channel, ContactSummary, Message, OperatorStatus, Task } from '@parley/protocol';
+import type { Channel, ContactSummary, Message, OperatorCard, OperatorStatus, Task } from '@parley/protocol';
 
 /** Everything sockets need to hear about. Published only after the transaction that caused it commits. */
 export type ChatEvent =
   | { kind: 'contact'; workspaceId: string; contact: ContactSummary }
   /** `assigneeId`: who has the conversation (null while queued); operators hear only their own. */
   | { kind: 'message'; workspaceId: string; message: Message; assigneeId: string | null }
-  | { kind: 'assigned'; workspaceId: string; contactId: string; operator: { id: string; name: string } }
+  | { kind: 'assigned'; workspaceId: string; contactId: string; operator: OperatorCard }
+  /** An operator deleted a message; `assigneeId` as for `message`. */
+  | {
+      kind: 'deleted';
+      workspaceId: string;
+      contactId: string;
+      messageId: string;
+      assigneeId: string | null;
+      by: string;
+      at: string;
+    }
   | {
       kind: 'position';
       workspaceId: string;

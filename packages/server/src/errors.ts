@@ -20,6 +20,12 @@ export const catalog = {
   [ErrorCode.UnknownSite]: { status: 404, message: 'No site has the key "%s".' },
   [ErrorCode.BadOrigin]: { status: 403, message: 'The origin "%s" is not allowed for this site.' },
   [ErrorCode.RateLimited]: { status: 429, message: 'Too many requests; try again in a moment.' },
+  [ErrorCode.CaptchaRequired]: {
+    status: 400,
+    message: 'This site asks for a captcha before a new conversation.',
+  },
+  [ErrorCode.CaptchaFailed]: { status: 400, message: 'The captcha was not passed: %s.' },
+  [ErrorCode.BadAnswers]: { status: 400, message: '%s' },
   [ErrorCode.Internal]: { status: 500, message: 'Something went wrong on our side; it has been logged.' },
 } as const satisfies Record<ErrorCode, { status: number; message: string }>;
 

@@ -32,7 +32,7 @@ describe('a visitor chats with an operator over real sockets', () => {
     ]);
     os.send({ type: 'status', status: 'online' });
     const assigned = await v.next('assigned');
-    expect(assigned.operator).toEqual({ id: op.id, name: 'Olga' });
+    expect(assigned.operator).toEqual({ id: op.id, name: 'Olga', avatarUrl: null });
     await os.next('contact', (f) => f.contact.status === 'assigned' && f.contact.assigneeId === op.id);
 
     // 4. Visitor → operator.

@@ -43,6 +43,7 @@ export function toMessage(m: MessageRow): Message {
     quoteId: m.quoteId,
     clientId: m.clientId,
     createdAt: m.createdAt.toISOString(),
+    deletedAt: m.deletedAt ? m.deletedAt.toISOString() : null,
   };
 }
 
@@ -97,8 +98,11 @@ export async function messagesAfter(db: Db, contactId: string, afterSeq: number,
     .where(and(eq(messages.contactId, contactId), gt(messages.seq, afterSeq)))
     .orderBy(asc(messages.seq))
     .limit(limit);
-  return rows.map(toMessage);
+  return rows.map(toMessage).map(redacted);
 }
+
+/** A deleted message keeps its place (seqs stay gap-free) but not its text; contact_events keep that. */
+export const redacted = (m: Message): Message => (m.deletedAt ? { ...m, body: '' } : m);
 
 export const previewOf = (body: string): string =>
   body.length > PREVIEW_CHARS ? `${body.slice(0, PREVIEW_CHARS - 1)}…` : body;

@@ -1,12 +1,17 @@
-import type { ContactSummary, Message, OperatorStatus, QuestionnaireField } from '@parley/protocol';
-import { ErrorCode } from '@parley/protocol';
+import type {
+  ContactSummary,
+  Message,
+  OperatorCard,
+  OperatorStatus,
+  QuestionnaireField,
+} from '@parley/protocol';
+import { type AnswerProblem, checkAnswers, ErrorCode } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { hashToken, newToken } from '../auth/tokens.js';
 import type { ChatEvent, EventBus } from '../bus.js';
 import { normalizePhone } from '../clients/phones.js';
 import { createTask, toTask } from '../clients/repo.js';
 import { type Clock, systemClock } from '../clock.js';
-import { isEmail } from '../config.js';
 import type { Db } from '../db/client.js';
 import {
   type ContactRow,
@@ -21,6 +26,7 @@ import { fail, ParleyError } from '../errors.js';
 import { whyNot } from '../routing/decide.js';
 import { lockOnlineOperators, toQueueItem } from '../routing/repo.js';
 import { createRouter } from '../routing/router.js';
+import { createModeration } from './moderation.js';
 import * as repo from './repo.js';
 import { type Appended, createMessageWriter } from './writer.js';
 
@@ -88,6 +94,7 @@ export function createChatService(deps: {
       Promise.all(assigned.map((a) => contactEvent(workspaceId, a.contactId))),
   });
   const { route } = router;
+  const moderation = createModeration({ db, bus, clock, contactEvent: (w, c) => contactEvent(w, c) });
 
   async function contactEvent(workspaceId: string, contactId: string): Promise<ChatEvent> {
     const contact = await repo.summary(db, contactId);
@@ -211,6 +218,28 @@ export function createChatService(deps: {
     publish(events);
     await route(site.workspaceId);
     return created.contact;
+  }
+
+  /**
+   * The offline form: nobody is online, so the visitor leaves a message; it waits in the queue as a
+   * conversation of its own (or joins their open one), for the first operator who comes online.
+   */
+  async function leaveMessage(
+    site: SiteRow,
+    visitorId: string,
+    rawAnswers: Record<string, string>,
+    body: string,
+    meta: VisitorMeta,
+    identity?: { userId: string; hash: string },
+  ): Promise<ContactRow> {
+    const c = await start(site, visitorId, rawAnswers, meta, identity);
+    await postVisitorMessage(
+      visitorId,
+      c.id,
+      { clientId: `offline-${c.lastSeq + 1}`, body },
+      c.answers.name ?? 'Visitor',
+    );
+    return c;
   }
 
   // Messages are written in groups: see writer.ts for how order, seqs and repeats are kept.
@@ -384,7 +413,7 @@ export function createChatService(deps: {
     operatorId: string,
   ): Promise<ChatEvent[]> {
     const [op] = await db
-      .select({ id: users.id, name: users.name })
+      .select({ id: users.id, name: users.name, avatarUrl: users.avatarUrl })
       .from(users)
       .where(eq(users.id, operatorId));
     return [
@@ -637,10 +666,10 @@ export function createChatService(deps: {
     return row !== undefined;
   }
 
-  async function assigneeOf(contact: ContactRow): Promise<{ id: string; name: string } | null> {
+  async function assigneeOf(contact: ContactRow): Promise<OperatorCard | null> {
     if (!contact.assigneeId) return null;
     const [op] = await db
-      .select({ id: users.id, name: users.name })
+      .select({ id: users.id, name: users.name, avatarUrl: users.avatarUrl })
       .from(users)
       .where(eq(users.id, contact.assigneeId));
     return op ?? null;
@@ -652,6 +681,9 @@ export function createChatService(deps: {
   return {
     hello,
     start,
+    leaveMessage,
+    deleteMessage: moderation.deleteMessage,
+    rate: moderation.rate,
     postVisitorMessage,
     postOperatorMessage,
     messagesForOperator,
@@ -680,29 +712,27 @@ export function createChatService(deps: {
 
 export type ChatService = ReturnType<typeof createChatService>;
 
-/** Checks the questionnaire answers against the site's fields; unknown fields are refused, not dropped. */
+const PROBLEM_TEXT: Record<AnswerProblem, string> = {
+  required: 'is required',
+  email: 'must be an e-mail address',
+  phone: 'must be a phone number',
+  choice: 'must be one of the offered options',
+  unknown: 'is not a field of this questionnaire',
+};
+
+/**
+ * Checks the questionnaire answers against the site's fields with the widget's own function;
+ * unknown fields are refused, not dropped. The error names every refused field.
+ */
 export function validateAnswers(
   fields: readonly QuestionnaireField[],
   raw: Record<string, string>,
 ): Record<string, string> {
-  const out: Record<string, string> = {};
-  const known = new Set(fields.map((f) => f.name));
-  for (const key of Object.keys(raw)) {
-    if (!known.has(key)) throw new ParleyError(ErrorCode.Validation, `Unknown questionnaire field "${key}".`);
+  const { answers, problems } = checkAnswers(fields, raw);
+  if (problems.length > 0) {
+    const label = (name: string) => fields.find((f) => f.name === name)?.label ?? `"${name}"`;
+    const text = problems.map((p) => `${label(p.field)} ${PROBLEM_TEXT[p.problem]}`).join('; ');
+    throw new ParleyError(ErrorCode.BadAnswers, `${text}.`);
   }
-  for (const f of fields) {
-    const v = (raw[f.name] ?? '').trim();
-    if (!v) {
-      if (f.required) throw new ParleyError(ErrorCode.Validation, `${f.label} is required.`);
-      continue;
-    }
-    if (f.kind === 'email' && !isEmail(v)) {
-      throw new ParleyError(ErrorCode.Validation, `${f.label} must be an e-mail address.`);
-    }
-    if (f.kind === 'phone' && !/^\+?[\d\s().-]{5,20}$/.test(v)) {
-      throw new ParleyError(ErrorCode.Validation, `${f.label} must be a phone number.`);
-    }
-    out[f.name] = v;
-  }
-  return out;
+  return answers;
 }

@@ -162,6 +162,26 @@ async function createProspect(
   }
 }
 
+export type IdentityStatus =
+  | { status: 'verified'; name: string | null }
+  | { status: 'rejected' }
+  | { status: 'none' };
+
+/** What the widget is told of `data-user-id`/`data-user-hash`: checked, and the client's name if known. */
+export async function describeIdentity(
+  db: Db,
+  site: Pick<SiteRow, 'workspaceId' | 'secret'>,
+  identity: { userId: string; hash: string } | undefined,
+): Promise<IdentityStatus> {
+  if (!identity) return { status: 'none' };
+  if (!verifyIdentity(identity.userId, identity.hash, site.secret)) return { status: 'rejected' };
+  const [row] = await db
+    .select({ name: clients.name })
+    .from(clients)
+    .where(and(eq(clients.workspaceId, site.workspaceId), eq(clients.externalId, identity.userId)));
+  return { status: 'verified', name: row?.name ?? null };
+}
+
 async function clientIdByExternalId(db: Db, workspaceId: string, externalId: string) {
   const [row] = await db
     .select({ id: clients.id })

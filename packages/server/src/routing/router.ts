@@ -1,3 +1,4 @@
+import type { OperatorCard } from '@parley/protocol';
 import { eq, inArray } from 'drizzle-orm';
 import type { ChatEvent, EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
@@ -8,7 +9,7 @@ import * as repo from './repo.js';
 
 export interface Assigned {
   contactId: string;
-  operator: { id: string; name: string };
+  operator: OperatorCard;
   reason: 'owner' | 'strategy';
 }
 
@@ -59,13 +60,13 @@ export function createRouter(deps: {
       const rr = await repo.roundRobinState(tx, siteIds);
       const decisions = plan(queue, ops, rr, now);
       if (decisions.length === 0) return [];
-      const names = new Map(
+      const cards = new Map(
         (
           await tx
-            .select({ id: users.id, name: users.name })
+            .select({ id: users.id, name: users.name, avatarUrl: users.avatarUrl })
             .from(users)
             .where(inArray(users.id, [...new Set(decisions.map((d) => d.operatorId))]))
-        ).map((u) => [u.id, u.name]),
+        ).map((u) => [u.id, u]),
       );
       const items = new Map(queue.map((q) => [q.id, q]));
       for (const d of decisions) {
@@ -90,7 +91,7 @@ export function createRouter(deps: {
         .where(inArray(users.id, [...new Set(decisions.map((d) => d.operatorId))]));
       return decisions.map((d) => ({
         contactId: d.itemId,
-        operator: { id: d.operatorId, name: names.get(d.operatorId) ?? '' },
+        operator: cards.get(d.operatorId) ?? { id: d.operatorId, name: '', avatarUrl: null },
         reason: d.reason,
       }));
     });

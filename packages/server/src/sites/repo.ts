@@ -1,25 +1,27 @@
-import type { SiteAdmin, SiteSettings } from '@parley/protocol';
+import { DEFAULT_SITE_SETTINGS, type SiteAdmin, type SiteSettings } from '@parley/protocol';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { type SiteRow, sites } from '../db/schema/index.js';
+import { withDefaults } from './settings.js';
 
-export const DEFAULT_SETTINGS: SiteSettings = {
-  name: 'Parley',
-  color: '#2563eb',
-  greeting: 'Hi! Ask us anything — we usually answer within a few minutes.',
-  questionnaire: [
-    { name: 'name', label: 'Name', kind: 'name', required: true },
-    { name: 'email', label: 'E-mail', kind: 'email', required: true },
-  ],
-};
+/** What a new site starts with. */
+export const DEFAULT_SETTINGS: SiteSettings = DEFAULT_SITE_SETTINGS;
+
+/** Rows come back with complete settings, whichever version wrote them. */
+const complete = (row: SiteRow): SiteRow => ({ ...row, settings: withDefaults(row.settings) });
 
 export async function findSiteByKey(db: Db, key: string): Promise<SiteRow | undefined> {
   const [row] = await db.select().from(sites).where(eq(sites.key, key));
-  return row;
+  return row && complete(row);
 }
 
 export async function listSites(db: Db, workspaceId: string): Promise<SiteRow[]> {
-  return db.select().from(sites).where(eq(sites.workspaceId, workspaceId)).orderBy(sites.createdAt);
+  const rows = await db
+    .select()
+    .from(sites)
+    .where(eq(sites.workspaceId, workspaceId))
+    .orderBy(sites.createdAt);
+  return rows.map(complete);
 }
 
 export const toSiteAdmin = (s: SiteRow): SiteAdmin => ({
@@ -28,4 +30,5 @@ export const toSiteAdmin = (s: SiteRow): SiteAdmin => ({
   name: s.name,
   allowedOrigins: s.allowedOrigins,
   settings: s.settings,
+  hcaptchaSecretSet: s.hcaptchaSecret !== null,
 });

@@ -1,7 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorBody, SiteList } from '@parley/protocol/schemas';
+import { ErrorCode } from '@parley/protocol';
+import { ErrorBody, SiteAdmin, SiteList, UpdateSiteBody } from '@parley/protocol/schemas';
+import { Type as T } from '@sinclair/typebox';
+import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { sites } from '../db/schema/index.js';
+import { ParleyError } from '../errors.js';
+import { isOriginPattern } from './origin.js';
 import { listSites, toSiteAdmin } from './repo.js';
+import { settingsProblems, withDefaults } from './settings.js';
 
 export const siteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
   app.get(
@@ -15,5 +22,59 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
       preHandler: [app.authenticate, app.requireRole('admin')],
     },
     async (req) => ({ sites: (await listSites(db, req.user!.workspaceId)).map(toSiteAdmin) }),
+  );
+
+  app.patch(
+    '/api/v1/sites/:id',
+    {
+      schema: {
+        summary: 'Change a site’s name, allowed origins, widget settings or hCaptcha secret (admins)',
+        description:
+          '`settings` is merged field by field into the stored settings. Every problem is named in one 400 answer, and nothing is saved then.',
+        tags: ['sites'],
+        params: T.Object({ id: T.String({ format: 'uuid' }) }),
+        body: UpdateSiteBody,
+        response: { 200: SiteAdmin, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+      preHandler: [app.authenticate, app.requireRole('admin')],
+    },
+    async (req) => {
+      const { name, allowedOrigins, settings, hcaptchaSecret } = req.body;
+      const saved = await db.transaction(async (tx) => {
+        // Locked: two admins saving different fields at once must not undo each other.
+        const [current] = await tx
+          .select()
+          .from(sites)
+          .where(and(eq(sites.id, req.params.id), eq(sites.workspaceId, req.user!.workspaceId)))
+          .for('update');
+        if (!current) throw new ParleyError(ErrorCode.NotFound, 'The site');
+        const merged = { ...withDefaults(current.settings), ...settings };
+        const secret = hcaptchaSecret === undefined ? current.hcaptchaSecret : hcaptchaSecret;
+        const problems = [
+          ...(allowedOrigins ?? [])
+            .map((o, i) =>
+              isOriginPattern(o)
+                ? null
+                : `allowedOrigins[${i}]: "${o}" is not an origin like https://shop.example or https://*.shop.example`,
+            )
+            .filter((p): p is string => p !== null),
+          ...settingsProblems(merged, secret !== null),
+        ];
+        if (problems.length > 0) throw new ParleyError(ErrorCode.Validation, problems.join('; '));
+        const [row] = await tx
+          .update(sites)
+          .set({
+            ...(name !== undefined && { name }),
+            ...(allowedOrigins !== undefined && { allowedOrigins: allowedOrigins.map((o) => o.trim()) }),
+            settings: merged,
+            hcaptchaSecret: secret,
+            updatedAt: new Date(),
+          })
+          .where(eq(sites.id, current.id))
+          .returning();
+        return row!;
+      });
+      return toSiteAdmin({ ...saved, settings: withDefaults(saved.settings) });
+    },
   );
 };

@@ -80,13 +80,15 @@ describe('bad input on the visitor socket gets a clear error and loses nothing',
     await v.hello();
     v.send({ type: 'start', answers: { name: 'No mail' } });
     expect(await v.next('error')).toMatchObject({
-      code: ErrorCode.Validation,
+      code: ErrorCode.BadAnswers,
       message: 'E-mail is required.',
     });
     v.send({ type: 'start', answers: { name: 'A', email: 'not-an-address' } });
     expect((await v.next('error')).message).toBe('E-mail must be an e-mail address.');
     v.send({ type: 'start', answers: { name: 'A', email: 'a@example.com', shoeSize: '44' } });
-    expect((await v.next('error')).message).toBe('Unknown questionnaire field "shoeSize".');
+    expect((await v.next('error')).message).toBe('"shoeSize" is not a field of this questionnaire.');
+    v.send({ type: 'start', answers: { name: ' ', email: 'nope' } });
+    expect((await v.next('error')).message).toBe('Name is required; E-mail must be an e-mail address.');
     v.send({ type: 'send', clientId: 'nocontact', body: 'hi' });
     expect((await v.next('error')).code).toBe(ErrorCode.NoContact);
   });

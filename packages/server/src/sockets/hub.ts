@@ -8,6 +8,7 @@ export function contactOf(e: ChatEvent): string | null {
     case 'contact':
       return e.contact.id;
     case 'assigned':
+    case 'deleted':
     case 'position':
     case 'typing':
     case 'seen':

@@ -56,6 +56,7 @@ export function handleOperatorConnection(socket: SocketLike, ctx: OperatorConnec
       case 'presence':
         return put(e);
       case 'message':
+      case 'deleted':
         if (mine(e.assigneeId)) put(e);
         return;
       case 'typing':
@@ -118,6 +119,8 @@ export function handleOperatorConnection(socket: SocketLike, ctx: OperatorConnec
         return chat.transfer(user, frame.contactId, frame.to, frame.note);
       case 'escalate':
         return chat.escalate(user, frame.contactId, frame.note);
+      case 'delete':
+        return chat.deleteMessage(user, frame.contactId, frame.messageId);
     }
   }
 
@@ -155,6 +158,8 @@ function toFrame(e: ChatEvent): OperatorOutbound | null {
       return { type: 'presence', userId: e.userId, status: e.status };
     case 'task':
       return { type: 'task', task: e.task };
+    case 'deleted':
+      return { type: 'deleted', contactId: e.contactId, messageId: e.messageId, by: e.by, at: e.at };
     default:
       return null;
   }

@@ -2,14 +2,19 @@ import {
   CloseCode,
   ErrorCode,
   PROTOCOL_VERSION,
+  type VisitorHello,
   type VisitorInbound,
   type VisitorOutbound,
 } from '@parley/protocol';
 import { VisitorInbound as VisitorInboundSchema } from '@parley/protocol/schemas';
 import type { ChatEvent } from '../bus.js';
+import type { Captcha } from '../captcha/captcha.js';
 import type { ChatService } from '../chat/service.js';
+import type { IdentityStatus } from '../clients/repo.js';
+import { type Clock, systemClock } from '../clock.js';
 import type { ContactRow, SiteRow, VisitorRow } from '../db/schema/index.js';
 import { ParleyError } from '../errors.js';
+import { hoursState } from '../sites/settings.js';
 import {
   type Connection,
   frameLoop,
@@ -20,6 +25,7 @@ import {
   tokenBucket,
 } from './frames.js';
 import type { Hub } from './hub.js';
+import type { OnlineWatch } from './online.js';
 
 const parse = frameParser<VisitorInbound>(VisitorInboundSchema);
 
@@ -34,6 +40,11 @@ export interface VisitorConnectionContext {
   userAgent: string | null;
   chat: ChatService;
   hub: Hub;
+  captcha: Captcha;
+  online: OnlineWatch;
+  /** Checks `hello.identity` against the site's secret and finds the client's name. */
+  describeIdentity: (site: SiteRow, identity: VisitorHello['identity']) => Promise<IdentityStatus>;
+  clock?: Clock;
   log: { error(obj: unknown, msg?: string): void };
 }
 
@@ -50,6 +61,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
   let identity: { userId: string; hash: string } | undefined;
   let framesBeforeHello = 0;
   let unwatch: (() => void) | null = null;
+  let unwatchOnline: (() => void) | null = null;
   /** The operator who has this visitor's conversation, as `assigned` told us: typing goes to them. */
   let assigneeId: string | null = null;
   /** Hears the events of this conversation only (or none). */
@@ -96,6 +108,10 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
       case 'typing':
         if (e.contactId === contactId && e.from === 'operator') send({ type: 'typing', on: e.on });
         break;
+      case 'deleted':
+        if (e.contactId === contactId)
+          send({ type: 'deleted', contactId: e.contactId, messageId: e.messageId });
+        break;
       case 'seen':
         if (e.contactId === contactId && e.by === 'operator') send({ type: 'seen', seq: e.seq });
         break;
@@ -131,12 +147,18 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
       identity = frame.identity;
       follow(result.open?.id ?? null);
       if (result.open) name = result.open.answers.name ?? name;
+      const online = await chat.anyoneOnline(site.workspaceId);
+      unwatchOnline = ctx.online.watch(site.workspaceId, online, (now) =>
+        send({ type: 'online', online: now }),
+      );
       send({
         type: 'welcome',
         token: result.token,
         visitorId: result.visitor.id,
         site: site.settings,
-        online: await chat.anyoneOnline(site.workspaceId),
+        online,
+        hours: hoursState(site.settings.businessHours, (ctx.clock ?? systemClock).now()),
+        identity: await ctx.describeIdentity(site, frame.identity),
         contact: result.open
           ? { id: result.open.id, status: result.open.status, lastSeq: result.open.lastSeq }
           : null,
@@ -153,19 +175,9 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
     }
     switch (frame.type) {
       case 'start': {
-        const c = await chat.start(
-          site,
-          visitor.id,
-          frame.answers,
-          {
-            ip: ctx.ip,
-            userAgent: ctx.userAgent,
-            pageUrl: page.url,
-            pageTitle: page.title,
-            referrer: page.referrer,
-          },
-          identity,
-        );
+        // A new conversation passes the site's captcha; resuming an open one does not ask again.
+        if (!contactId) await ctx.captcha.check(site, frame.captcha, ctx.ip);
+        const c = await chat.start(site, visitor.id, frame.answers, meta(), identity);
         follow(c.id);
         name = c.answers.name ?? name;
         await announceState(c);
@@ -198,6 +210,19 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
       case 'leave':
         await chat.leave(visitor.id, requireContact());
         return;
+      case 'challenge':
+        send({ type: 'challenge', challenge: { ...(await ctx.captcha.challenge(site)) } });
+        return;
+      case 'offline': {
+        if (!contactId) await ctx.captcha.check(site, frame.captcha, ctx.ip);
+        const c = await chat.leaveMessage(site, visitor.id, frame.answers, frame.body, meta(), identity);
+        send({ type: 'offline-received', contactId: c.id });
+        return;
+      }
+      case 'rate':
+        await chat.rate(visitor.id, frame.contactId, frame.score, frame.comment);
+        send({ type: 'rated', contactId: frame.contactId });
+        return;
       case 'callback': {
         const id = requireContact();
         await chat.requestCallback(site, visitor.id, id, frame.phone);
@@ -221,6 +246,16 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
     if (op) send({ type: 'assigned', contactId: c.id, operator: op });
   }
 
+  function meta() {
+    return {
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+      pageUrl: page.url,
+      pageTitle: page.title,
+      referrer: page.referrer,
+    };
+  }
+
   function requireContact(): string {
     if (!contactId) throw new ParleyError(ErrorCode.NoContact);
     return contactId;
@@ -231,6 +266,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
     onClose() {
       clearTimeout(deadline);
       unwatch?.();
+      unwatchOnline?.();
     },
   };
 }

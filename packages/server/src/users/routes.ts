@@ -19,6 +19,7 @@ const toProfile = (u: UserRow) => ({
   experience: u.experience,
   costTier: u.costTier,
   extension: u.extension,
+  avatarUrl: u.avatarUrl,
 });
 
 /** The team as supervisors manage it: routing attributes per operator. */
@@ -53,7 +54,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Db; chat: ChatService }
     {
       schema: {
         summary:
-          'Set an operator’s concurrent-chat limit, skills, experience, cost tier or extension (supervisors)',
+          'Set an operator’s concurrent-chat limit, skills, experience, cost tier, extension or photo (supervisors)',
         tags: ['users'],
         params: T.Object({ id: T.String({ format: 'uuid' }) }),
         body: UpdateOperatorBody,

@@ -56,6 +56,10 @@ export const contacts = pgTable(
     assignedAt: ts('assigned_at'),
     firstResponseAt: ts('first_response_at'),
     closedAt: ts('closed_at'),
+    /** The visitor's satisfaction with the ended conversation, 1-5, and their comment. */
+    csatScore: integer('csat_score'),
+    csatComment: text('csat_comment'),
+    ratedAt: ts('rated_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

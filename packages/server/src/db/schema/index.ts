@@ -1,3 +1,4 @@
+export * from './captcha.js';
 export * from './clients.js';
 export * from './contact-events.js';
 export * from './contacts.js';

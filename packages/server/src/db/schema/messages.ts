@@ -19,6 +19,8 @@ export const messages = pgTable(
     clientId: text('client_id'),
     createdAt: createdAt(),
     deletedAt: ts('deleted_at'),
+    /** The operator who deleted it; the body stays in contact_events (`message_deleted`). */
+    deletedBy: uuid('deleted_by'),
   },
   (t) => [
     uniqueIndex('messages_contact_seq_idx').on(t.contactId, t.seq),

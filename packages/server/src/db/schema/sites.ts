@@ -26,6 +26,8 @@ export const sites = pgTable(
     defaultCountry: text('default_country'),
     /** No client matched: make a prospect client from the questionnaire. */
     createProspects: boolean('create_prospects').notNull().default(true),
+    /** hCaptcha secret for `settings.captcha === 'hcaptcha'`; never sent to any client. */
+    hcaptchaSecret: text('hcaptcha_secret'),
     /** The operator who got this site's last contact under `round_robin`. */
     rrLastOperatorId: uuid('rr_last_operator_id'),
     createdAt: createdAt(),

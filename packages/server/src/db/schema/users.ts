@@ -23,6 +23,8 @@ export const users = pgTable(
     experience: integer('experience').notNull().default(1),
     /** 1 (first line) and up: `cheapest_first` prefers the lowest; escalation moves up. */
     costTier: integer('cost_tier').notNull().default(1),
+    /** Photo shown to visitors beside this operator's replies (https URL or data: image). */
+    avatarUrl: text('avatar_url'),
     /** The PBX extension that rings this operator's phone. */
     extension: text('extension'),
     lastSeenAt: ts('last_seen_at'),

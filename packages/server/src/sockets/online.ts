@@ -1,0 +1,53 @@
+/**
+ * "Is anyone online?" for every visitor socket of a process, asked of the database once per
+ * presence change and workspace, not once per socket: ten thousand open widgets must not mean ten
+ * thousand queries when one operator goes away.
+ */
+import type { EventBus } from '../bus.js';
+
+type Listener = (online: boolean) => void;
+
+export function createOnlineWatch(bus: EventBus, anyoneOnline: (workspaceId: string) => Promise<boolean>) {
+  const watched = new Map<
+    string,
+    { online: boolean | null; listeners: Set<Listener>; check?: Promise<void> }
+  >();
+
+  const recheck = (workspaceId: string) => {
+    const w = watched.get(workspaceId);
+    if (!w || w.check) return;
+    w.check = (async () => {
+      // Let a burst of presence events (a shift starting) settle into one query.
+      await new Promise((r) => setTimeout(r, 20));
+      w.check = undefined;
+      const online = await anyoneOnline(workspaceId);
+      if (online === w.online) return;
+      w.online = online;
+      for (const l of w.listeners) l(online);
+    })().catch(() => {
+      w.check = undefined;
+    });
+  };
+  const unsubscribe = bus.subscribe((e) => {
+    if (e.kind === 'presence') recheck(e.workspaceId);
+  });
+
+  return {
+    /** Hears every change of the workspace's online state after `initial` (what the socket was told). */
+    watch(workspaceId: string, initial: boolean, l: Listener): () => void {
+      let w = watched.get(workspaceId);
+      if (!w) {
+        w = { online: initial, listeners: new Set() };
+        watched.set(workspaceId, w);
+      }
+      w.listeners.add(l);
+      const entry = w;
+      return () => {
+        entry.listeners.delete(l);
+        if (entry.listeners.size === 0 && watched.get(workspaceId) === entry) watched.delete(workspaceId);
+      };
+    },
+    close: unsubscribe,
+  };
+}
+export type OnlineWatch = ReturnType<typeof createOnlineWatch>;
