@@ -4,8 +4,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, runBench } from './run.js';
+import { bundleSizes, formatSizes } from './sizes.js';
 import { formatTable } from './table.js';
 
 const USAGE = `Usage: pnpm bench [options]
@@ -19,7 +21,8 @@ const USAGE = `Usage: pnpm bench [options]
   --postgres URL   where to create the fresh database (default: DATABASE_URL or ${DEFAULTS.postgresUrl})
   --no-baseline    skip the bare relay
   --cpu-prof DIR   write each server's V8 CPU profile into DIR/<target>/
-  --json FILE      also write the raw results as JSON`;
+  --json FILE      also write the raw results as JSON
+  --sizes-only     print the bundle sizes (widget, inbox) and stop`;
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     'no-baseline': { type: 'boolean' },
     'cpu-prof': { type: 'string' },
     json: { type: 'string' },
+    'sizes-only': { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
@@ -78,6 +82,12 @@ if (opts.operators * 50 < opts.visitors + 20) {
     `[bench] note: ${opts.operators} operators × 50 chats < ${opts.visitors} visitors + new chats; the rest stay queued`,
   );
 }
+
+// What browsers download comes first: it needs no server and is the same on every machine.
+const sizes = bundleSizes(join(import.meta.dirname, '..', '..', '..'));
+console.log(`Bundle sizes (gzip -9 of the built files)\n\n${formatSizes(sizes.rows)}\n`);
+for (const m of sizes.missing) console.log(`not built, not measured: ${m}`);
+if (values['sizes-only']) process.exit(0);
 
 const started = new Date();
 const run = await runBench(opts);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, runBench } from './run.js';
 import { errorCount, formatTable } from './table.js';
@@ -33,5 +34,28 @@ describe('bench smoke run', () => {
     const table = formatTable(run.measured);
     expect(table).toContain('round trip p99 (ms)');
     expect(table).toMatch(/delivered msg\/s.*×\d/);
+  });
+});
+
+describe('bundle sizes in the bench', () => {
+  it('measures every built widget and inbox file against its budget', async () => {
+    const { bundleSizes, formatSizes } = await import('./sizes.js');
+    const { rows, missing } = bundleSizes(join(import.meta.dirname, '..', '..', '..'));
+    expect(missing).toEqual([]);
+    const what = rows.map((r) => r.what);
+    expect(what).toEqual(
+      expect.arrayContaining([
+        'widget loader (widget.js)',
+        'widget chat UI (chat.js)',
+        'inbox, all JavaScript',
+      ]),
+    );
+    for (const r of rows) {
+      expect(r.gzip, r.what).toBeGreaterThan(0);
+      expect(r.gzip, r.what).toBeLessThan(r.raw);
+    }
+    expect(formatSizes(rows)).toMatch(
+      /\| widget loader \(widget\.js\) \| [\d.]+ KiB \| [\d.]+ KiB \(\d+ B\) \| 2\.0 KiB \| \d+ % \|/,
+    );
   });
 });
