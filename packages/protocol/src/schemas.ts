@@ -3,6 +3,7 @@
  * value with these; widget and inbox import only the static types from `@parley/protocol`.
  */
 import { FormatRegistry, type Static, Type as T } from '@sinclair/typebox';
+import { Client } from './clients.js';
 
 // TypeBox checks formats only when they are registered; these are the ones the schemas use.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -491,6 +492,54 @@ export const UpdateSiteBody = T.Object(
 );
 export type UpdateSiteBody = Static<typeof UpdateSiteBody>;
 export type SiteList = Static<typeof SiteList>;
+
+/** A page of the visitor's site. */
+const Page = T.Object({ url: T.Union([T.String(), T.Null()]), title: T.Union([T.String(), T.Null()]) });
+
+/** Everything the inbox's visitor panel shows about a contact: GET /api/v1/contacts/:id/details. */
+export const ContactDetails = T.Object({
+  contact: ContactSummary,
+  ip: T.Union([T.String(), T.Null()]),
+  /** Raw User-Agent; the inbox names browser, OS and device from it (ua-parser-js). */
+  userAgent: T.Union([T.String(), T.Null()]),
+  /** Where the chat started. */
+  startPage: Page,
+  /** Where the visitor is now (their widget's latest hello). */
+  currentPage: Page,
+  referrer: T.Union([T.String(), T.Null()]),
+  /** The visitor's browser language and IANA time zone (for their local time). */
+  locale: T.Union([T.String(), T.Null()]),
+  timeZone: T.Union([T.String(), T.Null()]),
+  /** How the client was found: identity, email, phone, history, created, linked. */
+  clientMatch: T.Union([T.String(), T.Null()]),
+  client: T.Union([Client, T.Null()]),
+  /** Earlier conversations of the same client or visitor, newest first (at most 20). */
+  earlier: T.Array(
+    T.Object({
+      id: Id,
+      channel: Channel,
+      status: ContactStatus,
+      createdAt: IsoTime,
+      closedAt: T.Union([IsoTime, T.Null()]),
+      lastMessage: T.Union([T.String(), T.Null()]),
+      csatScore: T.Union([T.Integer(), T.Null()]),
+    }),
+  ),
+  /** The visitor's rating of this conversation, once ended and rated. */
+  csat: T.Union([
+    T.Object({
+      score: T.Integer({ minimum: 1, maximum: 5 }),
+      comment: T.Union([T.String(), T.Null()]),
+      at: IsoTime,
+    }),
+    T.Null(),
+  ]),
+});
+export type ContactDetails = Static<typeof ContactDetails>;
+
+/** Link a contact (and its visitor's later contacts) to an existing client. */
+export const LinkClientBody = T.Object({ clientId: Id }, { additionalProperties: false });
+export type LinkClientBody = Static<typeof LinkClientBody>;
 
 export const Health = T.Object({ status: T.Union([T.Literal('ok'), T.Literal('unavailable')]) });
 

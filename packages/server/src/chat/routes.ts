@@ -1,5 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ContactList, ErrorBody, MessageList, RecontactBody } from '@parley/protocol/schemas';
+import {
+  ContactDetails,
+  ContactList,
+  ErrorBody,
+  LinkClientBody,
+  MessageList,
+  RecontactBody,
+} from '@parley/protocol/schemas';
 import { Type as T } from '@sinclair/typebox';
 import type { ChatService } from './service.js';
 
@@ -30,6 +37,34 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
       },
     },
     async (req) => ({ messages: await chat.messagesForOperator(req.user!, req.params.id, req.query.after) }),
+  );
+
+  app.get(
+    '/api/v1/contacts/:id/details',
+    {
+      schema: {
+        summary:
+          'The visitor panel: browser, pages, local time, the matched client, earlier conversations, rating',
+        tags: ['contacts'],
+        params: T.Object({ id: T.String({ format: 'uuid' }) }),
+        response: { 200: ContactDetails, 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => chat.details(req.user!.workspaceId, req.params.id),
+  );
+
+  app.put(
+    '/api/v1/contacts/:id/client',
+    {
+      schema: {
+        summary: 'Link the visitor to an existing client (this contact and their contacts without a client)',
+        tags: ['contacts'],
+        params: T.Object({ id: T.String({ format: 'uuid' }) }),
+        body: LinkClientBody,
+        response: { 200: ContactDetails, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => chat.linkClient(req.user!, req.params.id, req.body.clientId),
   );
 
   app.get(

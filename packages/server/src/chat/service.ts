@@ -26,6 +26,7 @@ import { fail, ParleyError } from '../errors.js';
 import { whyNot } from '../routing/decide.js';
 import { lockOnlineOperators, toQueueItem } from '../routing/repo.js';
 import { createRouter } from '../routing/router.js';
+import { createContactDetails } from './details.js';
 import { createModeration } from './moderation.js';
 import * as repo from './repo.js';
 import { type Appended, createMessageWriter } from './writer.js';
@@ -95,6 +96,7 @@ export function createChatService(deps: {
   });
   const { route } = router;
   const moderation = createModeration({ db, bus, clock, contactEvent: (w, c) => contactEvent(w, c) });
+  const panel = createContactDetails({ db, bus, clock, contactEvent: (w, c) => contactEvent(w, c) });
 
   async function contactEvent(workspaceId: string, contactId: string): Promise<ChatEvent> {
     const contact = await repo.summary(db, contactId);
@@ -113,7 +115,15 @@ export function createChatService(deps: {
     if (token) {
       const [v] = await db
         .update(visitors)
-        .set({ lastSeenAt: now, ip: meta.ip, userAgent: meta.userAgent })
+        .set({
+          lastSeenAt: now,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          currentPageUrl: meta.pageUrl ?? null,
+          currentPageTitle: meta.pageTitle ?? null,
+          ...(meta.locale && { locale: meta.locale }),
+          ...(meta.timeZone && { timeZone: meta.timeZone }),
+        })
         .where(and(eq(visitors.tokenHash, hashToken(token)), eq(visitors.siteId, site.id)))
         .returning();
       if (v) return { visitor: v, token, open: await openContactOf(v.id) };
@@ -129,6 +139,8 @@ export function createChatService(deps: {
         userAgent: meta.userAgent,
         locale: meta.locale ?? null,
         timeZone: meta.timeZone ?? null,
+        currentPageUrl: meta.pageUrl ?? null,
+        currentPageTitle: meta.pageTitle ?? null,
         firstSeenAt: now,
         lastSeenAt: now,
       })
@@ -684,6 +696,8 @@ export function createChatService(deps: {
     leaveMessage,
     deleteMessage: moderation.deleteMessage,
     rate: moderation.rate,
+    details: panel.details,
+    linkClient: panel.linkClient,
     postVisitorMessage,
     postOperatorMessage,
     messagesForOperator,

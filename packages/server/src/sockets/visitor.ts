@@ -140,6 +140,8 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
         userAgent: ctx.userAgent,
         locale: frame.locale,
         timeZone: frame.timeZone,
+        pageUrl: frame.page.url,
+        pageTitle: frame.page.title,
       });
       visitor = result.visitor;
       clearTimeout(deadline);

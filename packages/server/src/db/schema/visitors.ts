@@ -15,6 +15,9 @@ export const visitors = pgTable(
     userAgent: text('user_agent'),
     locale: text('locale'),
     timeZone: text('time_zone'),
+    /** The page the widget said hello from last: where the visitor is now. */
+    currentPageUrl: text('current_page_url'),
+    currentPageTitle: text('current_page_title'),
     firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
     lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
   },

@@ -1,0 +1,122 @@
+/**
+ * The inbox's visitor panel: who is behind a contact (the visitor's browser, pages, local time, the
+ * matched client's card, earlier conversations, the rating) and linking the visitor to a client.
+ */
+import type { ContactDetails } from '@parley/protocol';
+import { ErrorCode } from '@parley/protocol';
+import { and, desc, eq, isNull, ne, or } from 'drizzle-orm';
+import type { ChatEvent, EventBus } from '../bus.js';
+import { clientCard } from '../clients/repo.js';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import { clients, contactEvents, contacts, visitors } from '../db/schema/index.js';
+import { fail } from '../errors.js';
+import * as repo from './repo.js';
+
+const EARLIER = 20;
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function createContactDetails(deps: {
+  db: Db;
+  bus: EventBus;
+  clock: Clock;
+  contactEvent: (workspaceId: string, contactId: string) => Promise<ChatEvent>;
+}) {
+  const { db, bus, clock } = deps;
+
+  async function details(workspaceId: string, contactId: string): Promise<ContactDetails> {
+    const [row] = await db
+      .select({ c: contacts, v: visitors })
+      .from(contacts)
+      .leftJoin(visitors, eq(visitors.id, contacts.visitorId))
+      .where(and(eq(contacts.id, contactId), eq(contacts.workspaceId, workspaceId)));
+    if (!row) return fail(ErrorCode.NotFound, 'The conversation');
+    const { c, v } = row;
+    const summary = await repo.summary(db, c.id);
+    const sameVisitor = c.visitorId ? eq(contacts.visitorId, c.visitorId) : undefined;
+    const sameClient = c.clientId ? eq(contacts.clientId, c.clientId) : undefined;
+    const earlier =
+      sameVisitor || sameClient
+        ? await db
+            .select()
+            .from(contacts)
+            .where(
+              and(eq(contacts.workspaceId, workspaceId), ne(contacts.id, c.id), or(sameVisitor, sameClient)),
+            )
+            .orderBy(desc(contacts.createdAt))
+            .limit(EARLIER)
+        : [];
+    return {
+      contact: summary!,
+      ip: c.ip,
+      userAgent: c.userAgent ?? v?.userAgent ?? null,
+      startPage: { url: c.pageUrl, title: c.pageTitle },
+      currentPage: { url: v?.currentPageUrl ?? null, title: v?.currentPageTitle ?? null },
+      referrer: c.referrer,
+      locale: v?.locale ?? null,
+      timeZone: v?.timeZone ?? null,
+      clientMatch: c.clientMatch,
+      client: c.clientId ? await clientCard(db, workspaceId, c.clientId) : null,
+      earlier: earlier.map((e) => ({
+        id: e.id,
+        channel: e.channel,
+        status: e.status,
+        createdAt: e.createdAt.toISOString(),
+        closedAt: iso(e.closedAt),
+        lastMessage: e.lastMessagePreview,
+        csatScore: e.csatScore,
+      })),
+      csat:
+        c.csatScore !== null && c.ratedAt
+          ? { score: c.csatScore, comment: c.csatComment, at: c.ratedAt.toISOString() }
+          : null,
+    };
+  }
+
+  /**
+   * An operator says who the visitor is: this contact, and the visitor's other contacts no client
+   * was found for, belong to the client from now on.
+   */
+  async function linkClient(user: { id: string; workspaceId: string }, contactId: string, clientId: string) {
+    const now = clock.now();
+    const changed = await db.transaction(async (tx) => {
+      const c = await repo.lockContact(tx, contactId);
+      if (!c || c.workspaceId !== user.workspaceId) return fail(ErrorCode.NotFound, 'The conversation');
+      const [client] = await tx
+        .select({ id: clients.id })
+        .from(clients)
+        .where(and(eq(clients.id, clientId), eq(clients.workspaceId, user.workspaceId)));
+      if (!client) return fail(ErrorCode.NotFound, 'The client');
+      const others = c.visitorId
+        ? await tx
+            .update(contacts)
+            .set({ clientId, clientMatch: 'linked', updatedAt: now })
+            .where(and(eq(contacts.visitorId, c.visitorId), isNull(contacts.clientId), ne(contacts.id, c.id)))
+            .returning({ id: contacts.id })
+        : [];
+      await tx
+        .update(contacts)
+        .set({ clientId, clientMatch: 'linked', updatedAt: now })
+        .where(eq(contacts.id, c.id));
+      await tx
+        .insert(contactEvents)
+        .values({
+          contactId: c.id,
+          kind: 'client_linked',
+          actorId: user.id,
+          data: { clientId, was: c.clientId },
+          at: now,
+        });
+      return [c.id, ...others.map((o) => o.id)];
+    });
+    for (const id of changed) {
+      const s = await repo.summary(db, id);
+      if (s && repo.OPEN_STATUSES.includes(s.status as (typeof repo.OPEN_STATUSES)[number])) {
+        bus.publish(await deps.contactEvent(user.workspaceId, id));
+      }
+    }
+    return details(user.workspaceId, contactId);
+  }
+
+  return { details, linkClient };
+}
