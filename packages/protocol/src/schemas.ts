@@ -451,6 +451,28 @@ export const UpdateOperatorBody = T.Object(
 );
 export type UpdateOperatorBody = Static<typeof UpdateOperatorBody>;
 
+const Role = T.Union([T.Literal('operator'), T.Literal('supervisor'), T.Literal('admin')]);
+/** An admin adds someone to the team; without a password one is generated and shown once. */
+export const CreateUserBody = T.Object(
+  {
+    email: T.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$' }),
+    name: T.String({ minLength: 1, maxLength: 120 }),
+    role: Role,
+    password: T.Optional(T.String({ minLength: 10, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateUserBody = Static<typeof CreateUserBody>;
+/** An admin changes someone's name or role. */
+export const UpdateAccountBody = T.Object(
+  { name: T.Optional(T.String({ minLength: 1, maxLength: 120 })), role: T.Optional(Role) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateAccountBody = Static<typeof UpdateAccountBody>;
+/** A password for the user, shown once: the one given, or a generated one. */
+export const PasswordReply = T.Object({ password: T.String() });
+export type PasswordReply = Static<typeof PasswordReply>;
+
 export const OperatorProfile = T.Object({
   id: Id,
   name: T.String(),
@@ -474,10 +496,21 @@ export const SiteAdmin = T.Object({
   settings: SiteSettings,
   /** Whether an hCaptcha secret is stored (the secret itself is never sent back). */
   hcaptchaSecretSet: T.Boolean(),
+  /** Signs `data-user-hash`: hex HMAC-SHA256 of the customer's id with this secret (on the site's server). */
+  secret: T.String(),
 });
 export type SiteAdmin = Static<typeof SiteAdmin>;
 
 export const SiteList = T.Object({ sites: T.Array(SiteAdmin) });
+
+export const CreateSiteBody = T.Object(
+  {
+    name: T.String({ minLength: 1, maxLength: 80 }),
+    allowedOrigins: T.Array(T.String({ minLength: 1, maxLength: 300 }), { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+export type CreateSiteBody = Static<typeof CreateSiteBody>;
 
 /** What an admin changes on a site; every field optional, `settings` merged field by field. */
 export const UpdateSiteBody = T.Object(

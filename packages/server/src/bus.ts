@@ -41,7 +41,9 @@ export type ChatEvent =
       by: 'visitor' | 'operator';
       seq: number;
     }
-  | { kind: 'presence'; workspaceId: string; userId: string; status: OperatorStatus };
+  | { kind: 'presence'; workspaceId: string; userId: string; status: OperatorStatus }
+  /** The user was deactivated or their password reset: their open sockets close. */
+  | { kind: 'signed-out'; workspaceId: string; userId: string };
 
 export type Listener = (event: ChatEvent) => void;
 

@@ -90,6 +90,8 @@ describe('PUT /api/v1/contacts/:id/client', () => {
     });
     expect(bad.statusCode).toBe(404);
     expect((bad.json() as { message: string }).message).toBe('The client was not found.');
-    expect((await api('PUT', `/api/v1/contacts/${contactId}/client`, { clientId: 'nope' })).statusCode).toBe(400);
+    expect((await api('PUT', `/api/v1/contacts/${contactId}/client`, { clientId: 'nope' })).statusCode).toBe(
+      400,
+    );
   });
 });

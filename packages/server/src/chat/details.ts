@@ -98,15 +98,13 @@ export function createContactDetails(deps: {
         .update(contacts)
         .set({ clientId, clientMatch: 'linked', updatedAt: now })
         .where(eq(contacts.id, c.id));
-      await tx
-        .insert(contactEvents)
-        .values({
-          contactId: c.id,
-          kind: 'client_linked',
-          actorId: user.id,
-          data: { clientId, was: c.clientId },
-          at: now,
-        });
+      await tx.insert(contactEvents).values({
+        contactId: c.id,
+        kind: 'client_linked',
+        actorId: user.id,
+        data: { clientId, was: c.clientId },
+        at: now,
+      });
       return [c.id, ...others.map((o) => o.id)];
     });
     for (const id of changed) {

@@ -669,6 +669,44 @@ export function createChatService(deps: {
     publish([await contactEvent(user.workspaceId, contactId)]);
   }
 
+  /**
+   * Someone leaves the team: their open conversations go back to the queue (keeping their place),
+   * their sockets are told to go, and the router runs.
+   */
+  async function releaseOperator(workspaceId: string, userId: string, actorId: string) {
+    const now = clock.now();
+    const released = await db.transaction(async (tx) => {
+      const rows = await tx
+        .update(contacts)
+        .set({ status: 'queued', assigneeId: null, assignedAt: null, updatedAt: now })
+        .where(
+          and(
+            eq(contacts.workspaceId, workspaceId),
+            eq(contacts.assigneeId, userId),
+            inArray(contacts.status, ['assigned', 'active']),
+          ),
+        )
+        .returning({ id: contacts.id });
+      for (const r of rows) {
+        await tx.insert(contactEvents).values({
+          contactId: r.id,
+          kind: 'requeued',
+          actorId,
+          data: { from: userId, reason: 'deactivated' },
+          at: now,
+        });
+      }
+      return rows.map((r) => r.id);
+    });
+    const events: ChatEvent[] = [
+      { kind: 'presence', workspaceId, userId, status: 'offline' },
+      { kind: 'signed-out', workspaceId, userId },
+    ];
+    for (const id of released) events.push(await contactEvent(workspaceId, id));
+    publish(events);
+    await route(workspaceId);
+  }
+
   async function anyoneOnline(workspaceId: string): Promise<boolean> {
     const [row] = await db
       .select({ id: users.id })
@@ -713,6 +751,7 @@ export function createChatService(deps: {
     closeByOperator,
     leave,
     lostContacts,
+    releaseOperator,
     recontact,
     route,
     positionOf: router.positionOf,

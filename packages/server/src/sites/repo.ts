@@ -31,4 +31,5 @@ export const toSiteAdmin = (s: SiteRow): SiteAdmin => ({
   allowedOrigins: s.allowedOrigins,
   settings: s.settings,
   hcaptchaSecretSet: s.hcaptchaSecret !== null,
+  secret: s.secret,
 });

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorCode } from '@parley/protocol';
-import { ErrorBody, SiteAdmin, SiteList, UpdateSiteBody } from '@parley/protocol/schemas';
+import { DEFAULT_SITE_SETTINGS, ErrorCode } from '@parley/protocol';
+import { CreateSiteBody, ErrorBody, SiteAdmin, SiteList, UpdateSiteBody } from '@parley/protocol/schemas';
 import { Type as T } from '@sinclair/typebox';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
@@ -22,6 +23,37 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
       preHandler: [app.authenticate, app.requireRole('admin')],
     },
     async (req) => ({ sites: (await listSites(db, req.user!.workspaceId)).map(toSiteAdmin) }),
+  );
+
+  app.post(
+    '/api/v1/sites',
+    {
+      schema: {
+        summary: 'Create a site (admins): a new key for its script tag and a new identity secret',
+        tags: ['sites'],
+        body: CreateSiteBody,
+        response: { 201: SiteAdmin, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+      },
+      preHandler: [app.authenticate, app.requireRole('admin')],
+    },
+    async (req, reply) => {
+      const bad = req.body.allowedOrigins
+        .map((o, i) => (isOriginPattern(o.trim()) ? null : originProblem(o, i)))
+        .filter((p): p is string => p !== null);
+      if (bad.length > 0) throw new ParleyError(ErrorCode.Validation, bad.join('; '));
+      const [row] = await db
+        .insert(sites)
+        .values({
+          workspaceId: req.user!.workspaceId,
+          key: `site_${randomBytes(9).toString('base64url')}`,
+          secret: randomBytes(32).toString('base64url'),
+          name: req.body.name,
+          allowedOrigins: req.body.allowedOrigins.map((o) => o.trim()),
+          settings: { ...DEFAULT_SITE_SETTINGS, name: req.body.name },
+        })
+        .returning();
+      return reply.code(201).send(toSiteAdmin(row!));
+    },
   );
 
   app.patch(
@@ -52,11 +84,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
         const secret = hcaptchaSecret === undefined ? current.hcaptchaSecret : hcaptchaSecret;
         const problems = [
           ...(allowedOrigins ?? [])
-            .map((o, i) =>
-              isOriginPattern(o)
-                ? null
-                : `allowedOrigins[${i}]: "${o}" is not an origin like https://shop.example or https://*.shop.example`,
-            )
+            .map((o, i) => (isOriginPattern(o.trim()) ? null : originProblem(o, i)))
             .filter((p): p is string => p !== null),
           ...settingsProblems(merged, secret !== null),
         ];
@@ -78,3 +106,6 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
     },
   );
 };
+
+const originProblem = (o: string, i: number) =>
+  `allowedOrigins[${i}]: "${o}" is not an origin like https://shop.example or https://*.shop.example`;

@@ -14,6 +14,7 @@ export function contactOf(e: ChatEvent): string | null {
     case 'seen':
       return e.contactId;
     case 'presence':
+    case 'signed-out':
     case 'task':
       return null;
   }

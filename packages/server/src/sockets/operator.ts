@@ -1,4 +1,4 @@
-import type { OperatorInbound, OperatorOutbound } from '@parley/protocol';
+import { CloseCode, type OperatorInbound, type OperatorOutbound } from '@parley/protocol';
 import { OperatorInbound as OperatorInboundSchema } from '@parley/protocol/schemas';
 import { toUser } from '../auth/repo.js';
 import type { ChatEvent } from '../bus.js';
@@ -67,6 +67,9 @@ export function handleOperatorConnection(socket: SocketLike, ctx: OperatorConnec
         return;
       case 'task':
         if (e.userId === user.id) put(e);
+        return;
+      case 'signed-out':
+        if (e.userId === user.id) socket.close(CloseCode.Unauthorized, 'signed out');
         return;
     }
   }
