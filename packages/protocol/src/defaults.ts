@@ -13,7 +13,7 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
     { name: 'email', label: 'E-mail', kind: 'email', required: true },
   ],
   businessHours: null,
-  offlineForm: true,
+  offlineForm: false,
   waitingMessages: [],
   callbackAfterSeconds: null,
   captcha: 'off',

@@ -79,7 +79,7 @@ export const SiteSettings = T.Object(
     questionnaire: T.Array(QuestionnaireField, { maxItems: 12 }),
     /** Null: no hours, the team answers whenever someone is online. */
     businessHours: T.Union([BusinessHours, T.Null()]),
-    /** When nobody is online: a form whose message waits in the inbox. */
+    /** When nobody is online: a form whose message waits in the inbox (off: the chat starts and waits in the queue). */
     offlineForm: T.Boolean(),
     /** Shown one after another while the visitor waits in the queue. */
     waitingMessages: T.Array(T.String({ minLength: 1, maxLength: 300 }), { maxItems: 10 }),

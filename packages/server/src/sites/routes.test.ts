@@ -30,7 +30,7 @@ describe('PATCH /api/v1/sites/:id', () => {
       settings: {
         captcha: 'hcaptcha',
         hcaptchaSiteKey: '10000000-ffff-ffff-ffff-000000000001',
-        offlineForm: false,
+        offlineForm: true,
       },
       hcaptchaSecret: '0xsecret',
     });
@@ -40,12 +40,12 @@ describe('PATCH /api/v1/sites/:id', () => {
       name: 'Shop Baku',
       allowedOrigins: ['https://shop.az', 'https://*.shop.az'],
       hcaptchaSecretSet: true,
-      settings: { captcha: 'hcaptcha', offlineForm: false, greeting: site.settings.greeting },
+      settings: { captcha: 'hcaptcha', offlineForm: true, greeting: site.settings.greeting },
     });
     expect(res.body).not.toContain('0xsecret');
     // Another field later leaves these alone.
     const again = (await patch({ settings: { color: '#111827' } })).json() as SiteAdmin;
-    expect(again.settings).toMatchObject({ color: '#111827', captcha: 'hcaptcha', offlineForm: false });
+    expect(again.settings).toMatchObject({ color: '#111827', captcha: 'hcaptcha', offlineForm: true });
   });
 
   it('names every bad field in one answer and saves nothing', async () => {
