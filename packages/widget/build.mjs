@@ -38,8 +38,14 @@ await build({
     copyPublicDir: false,
     rollupOptions: {
       input: { chat: 'src/chat.tsx' },
-      preserveEntrySignatures: 'exports-only',
-      output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+      // Lazy chunks (captcha, languages, extras) may import Preact and helpers from chat.js itself
+      // instead of a shared chunk that chat.js would have to fetch before it can run.
+      preserveEntrySignatures: 'allow-extension',
+      output: {
+        format: 'es',
+        entryFileNames: '[name].js',
+        chunkFileNames: '[name]-[hash].js',
+      },
     },
   },
 });

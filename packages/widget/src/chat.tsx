@@ -1,14 +1,20 @@
 /**
  * The chat chunk (`/widget/chat.js`), loaded by the loader on first open or when idle. Draws the
- * panel inside the loader's shadow root; the socket and the outbox live in connection.ts.
+ * panel inside the loader's shadow root; the socket and the outbox live in connection.ts, the forms
+ * in form.tsx, the captcha in its own lazy chunk (captcha.ts).
  */
-import type { QuestionnaireField, SiteSettings, VisitorOutbound } from '@parley/protocol';
+import type { OperatorCard, SiteSettings, VisitorOutbound } from '@parley/protocol';
+import { ErrorCode } from '@parley/protocol';
 import { render } from 'preact';
 import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { Connection, type ConnState, type StorageLike } from './connection.js';
 import { addStyles } from './css.js';
-import { fill, lang, type Strings, strings } from './i18n.js';
+import { EN, fill, lang, loadStrings, parse, type Strings } from './i18n.js';
+import { formatOpensAt, pickLocale } from './locale.js';
 import { STYLES } from './style.js';
+
+/** What `Parley.on` listeners hear. */
+export type ParleyEvent = 'message' | 'open' | 'close';
 
 export interface MountOptions {
   root: ShadowRoot;
@@ -16,50 +22,97 @@ export interface MountOptions {
   siteKey: string;
   /** The URL of the folder that serves widget.js, ending in '/'. */
   baseUrl: string;
-  locale: string;
+  /** `data-locale` on the script tag, or `Parley.setLocale` before the chunk loaded. */
+  locale?: string | undefined;
   open: boolean;
   /** The visitor clicked the launcher (move focus into the panel); false when a reload restores it. */
   clicked: boolean;
   /** From `data-user-id` + `data-user-hash` on the script tag: the host page's logged-in customer. */
   identity?: { userId: string; hash: string } | undefined;
+  /** Tells the host page's `Parley.on` listeners. */
+  emit?: ((event: ParleyEvent, data?: unknown) => void) | undefined;
+}
+
+/** What `mount` hands back to the loader for `window.Parley`. */
+export interface Controller {
+  open(): void;
+  close(): void;
+  identify(userId: string, hash: string): void;
+  setLocale(locale: string): void;
 }
 
 type Kind = 'visitor' | 'operator' | 'system';
-interface Item {
+export interface Item {
   key: string;
+  /** The server's message id, once known. */
+  id?: string | undefined;
   /** Sort key: the message seq; notices sit after the seq current when they arrived; pending last. */
   seq: number;
   order: number;
   kind: Kind;
   name: string;
+  /** The author's id (operators: for their avatar). */
+  aid?: string | null | undefined;
   body: string;
   at: string;
+  quoteId?: string | null | undefined;
   pending?: boolean;
   /** The server refused it for good. */
   failed?: boolean;
   note?: boolean;
 }
 
-interface Model {
+export interface Model {
   conn: Connection;
+  o: MountOptions;
   t: Strings;
+  /** The BCP 47 tag in use (Intl formatting), and the one `Parley.setLocale` asked for. */
+  loc: string;
+  userLoc?: string;
   rtl: boolean;
   open: boolean;
   /** The conversation was already assigned when this page loaded (no "joined" notice then). */
   quietJoin?: boolean;
   site: SiteSettings | null;
   online: boolean;
-  view: 'wait' | 'form' | 'chat';
+  hours: { open: boolean; opensAt: string | null };
+  /** A verified customer's name, for `greetingKnown`. */
+  known: string | null;
+  view: 'wait' | 'form' | 'chat' | 'sent';
   starting: boolean;
   ended: boolean;
+  /** The ended conversation the visitor may rate, and whether the rating was stored. */
+  rateId: string | null;
+  rated: boolean;
   items: Map<string, Item>;
   /** Message id → item key (a visitor message is keyed by its clientId). */
   ids: Map<string, string>;
-  op: string;
+  op: OperatorCard | null;
   typing: boolean;
   seenSeq: number;
   error: string;
+  /** The last status change, for the screen reader's live region. */
+  say: string;
   state: ConnState;
+  /** Date.now() when this page saw the visitor queued; 0 when not waiting. */
+  queued: number;
+  /** The server confirmed the callback (the contact's channel is `callback`). */
+  called: boolean;
+  /** The message the visitor is replying to. */
+  quote: Item | null;
+  /**
+   * The captcha answer for the next start or offline message: `busy` while one is being fetched or
+   * solved, `used` once sent, `next` a submit waiting for it, `reset` asks hCaptcha for a new tick.
+   */
+  cap: {
+    token: string | null;
+    busy: boolean;
+    used?: boolean;
+    next?: (() => void) | undefined;
+    reset?: () => void;
+  };
+  /** Messages above this seq arrived while the page was open: they ring and reach `Parley.on`. */
+  live: number;
   update: () => void;
 }
 
@@ -69,7 +122,6 @@ const hhmm = (iso: string) => {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '' : `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 };
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const put = (m: Model, it: Omit<Item, 'order'>) =>
   m.items.set(it.key, { ...it, order: m.items.get(it.key)?.order ?? order++ });
@@ -83,28 +135,126 @@ const note = (m: Model, key: string, body: string) =>
     at: new Date().toISOString(),
     note: true,
   });
-const pending = (m: Model, p: { clientId: string; body: string; at: string }) =>
+const pending = (m: Model, p: { clientId: string; body: string; at: string; quoteId?: string | undefined }) =>
   put(m, { key: p.clientId, seq: Number.POSITIVE_INFINITY, kind: 'visitor', name: '', ...p, pending: true });
+const drop = (m: Model, id: string) => {
+  const key = m.ids.get(id);
+  if (key) m.items.delete(key);
+  if (m.quote?.id === id) m.quote = null;
+};
+
+let audio: AudioContext | undefined;
+/** Browsers start audio only after a gesture: the first click or key in the panel unlocks it. */
+const unlockAudio = () => {
+  try {
+    audio ||= new AudioContext();
+    if (audio.state === 'suspended') audio.resume().catch(() => {});
+  } catch {}
+};
+/** A short two-tone chime, synthesized (no audio file to fetch or allow in CSP). */
+const ding = (m: Model) => {
+  if (m.conn.stored.mute) return;
+  try {
+    audio ||= new AudioContext();
+    const a = audio;
+    const t = a.currentTime;
+    const osc = a.createOscillator();
+    const gain = a.createGain();
+    osc.frequency.setValueAtTime(880, t);
+    osc.frequency.setValueAtTime(1320, t + 0.12);
+    gain.gain.setValueAtTime(0.0001, t);
+    gain.gain.exponentialRampToValueAtTime(0.12, t + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.45);
+    osc.connect(gain).connect(a.destination);
+    osc.start(t);
+    osc.stop(t + 0.5);
+  } catch {}
+};
+
+/**
+ * Parts of the panel in lazy chunks, fetched when first needed (the chat chunk has a size ceiling):
+ * the questionnaire and offline form (a visitor resuming a conversation never needs it), and the
+ * extras: waiting messages, the callback offer and the rating.
+ */
+const LAZY = { form: () => import('./form.js'), extras: () => import('./extras.js') };
+const lazy: { form?: typeof import('./form.js'); extras?: typeof import('./extras.js') } = {};
+const loading: Record<string, Promise<void>> = {};
+const need = (m: Model, part: keyof typeof LAZY) => {
+  loading[part] ||= LAZY[part]().then(
+    (x) => {
+      if ('styles' in x) x.styles(m.o.root);
+      Object.assign(lazy, { [part]: x });
+      m.update();
+    },
+    (e) => {
+      delete loading[part];
+      console.warn('parley: chunk failed to load', e);
+    },
+  );
+};
+
+let chunk: Promise<typeof import('./captcha.js')> | undefined;
+/**
+ * Runs `f` with the captcha chunk (altcha-lib, the hCaptcha loader and what drives them), which is
+ * fetched only for sites that ask for a captcha.
+ */
+export const withCaptcha = (m: Model, f: (c: typeof import('./captcha.js')) => void): void => {
+  if (!m.site || m.site.captcha === 'off') return;
+  chunk ||= import('./captcha.js');
+  chunk.then(f, (e) => {
+    // Said once: the form re-renders and asks again, the failed import answers at once.
+    if (m.error !== m.t.capFail) {
+      m.error = m.t.capFail;
+      console.warn('parley: captcha chunk failed to load', e);
+      m.update();
+    }
+  });
+};
 
 let typingTimer: ReturnType<typeof setTimeout> | undefined;
+let warned = false;
 
 const onFrame = (m: Model, f: VisitorOutbound) => {
-  const { t } = m;
+  const { t, o } = m;
   switch (f.type) {
-    case 'welcome':
+    case 'welcome': {
       m.site = f.site;
+      m.online = f.online;
+      m.hours = f.hours;
+      const id = f.identity;
+      m.known = id.status === 'verified' ? id.name : null;
+      if (id.status === 'rejected' && !warned) {
+        warned = true;
+        // For the site's developer: the visitor still chats, only not as the customer.
+        console.warn(
+          'parley: data-user-hash does not match data-user-id (it must be the hex HMAC-SHA256 of the id with the site secret); chatting anonymously',
+        );
+      }
+      if (m.live < 0) m.live = f.contact ? f.contact.lastSeq : 0;
       // Assigned before this page loaded: its "joined" notice would sort above the replayed history.
       m.quietJoin = f.contact !== null && f.contact.status !== 'queued';
-      m.online = f.online;
       if (f.contact) m.view = 'chat';
-      else if (!m.ended) {
+      else if (!m.ended && m.view !== 'sent') {
+        need(m, 'form');
         m.view = 'form';
         m.items.clear();
       }
+      // An altcha challenge asked on the previous socket will not be answered on this one.
+      if (f.site.captcha === 'altcha' && !m.cap.token) m.cap.busy = false;
+      m.conn.save({ loc: f.site.locale });
+      void applyLocale(m);
+      break;
+    }
+    case 'online':
+      m.online = f.online;
       break;
     case 'queued':
+      need(m, 'extras');
       m.view = 'chat';
       m.starting = m.ended = false;
+      m.queued ||= Date.now();
+      if (f.channel === 'callback' && !m.called) m.say = fill(t.cbDone, { phone: m.conn.stored.cb || '' });
+      m.called = f.channel === 'callback';
       // The server sends no estimate rather than a made-up one (no history, nobody online).
       note(
         m,
@@ -116,7 +266,11 @@ const onFrame = (m: Model, f: VisitorOutbound) => {
       );
       break;
     case 'assigned':
-      m.op = f.operator.name;
+      // Straight to an operator when one is free: no `queued` before it.
+      m.view = 'chat';
+      m.starting = m.ended = false;
+      m.op = f.operator;
+      m.queued = 0;
       if (m.quietJoin) {
         m.quietJoin = false;
         break;
@@ -126,20 +280,44 @@ const onFrame = (m: Model, f: VisitorOutbound) => {
     case 'message': {
       const x = f.message;
       const key = m.ids.get(x.id) || (x.clientId && m.items.has(x.clientId) ? x.clientId : x.id);
-      m.ids.set(x.id, key);
-      put(m, { key, seq: x.seq, kind: x.author.kind, name: x.author.name, body: x.body, at: x.createdAt });
-      if (x.author.kind === 'operator') {
-        m.op = x.author.name;
-        m.typing = false;
+      // Deleted by an operator (the body comes empty on resume): not shown at all.
+      if (x.deletedAt) {
+        m.items.delete(key);
+        drop(m, x.id);
+        break;
       }
+      const fresh = !m.ids.has(x.id) && x.seq > m.live;
+      m.ids.set(x.id, key);
+      const { kind, name, id: aid } = x.author;
+      put(m, {
+        key,
+        id: x.id,
+        seq: x.seq,
+        kind,
+        name,
+        aid,
+        body: x.body,
+        at: x.createdAt,
+        quoteId: x.quoteId,
+      });
+      if (kind === 'operator') {
+        m.typing = false;
+        if (fresh) ding(m);
+      }
+      if (fresh) o.emit?.('message', { id: x.id, author: kind, name, body: x.body, at: x.createdAt });
       break;
     }
     case 'ack': {
       const it = m.items.get(f.clientId);
-      if (it) put(m, { ...it, seq: f.seq, at: f.createdAt, pending: false });
+      if (it) put(m, { ...it, id: f.id, seq: f.seq, at: f.createdAt, pending: false });
+      if (it && !m.ids.has(f.id))
+        o.emit?.('message', { id: f.id, author: 'visitor', name: '', body: it.body, at: f.createdAt });
       m.ids.set(f.id, f.clientId);
       break;
     }
+    case 'deleted':
+      drop(m, f.messageId);
+      break;
     case 'typing':
       m.typing = f.on;
       clearTimeout(typingTimer);
@@ -154,13 +332,42 @@ const onFrame = (m: Model, f: VisitorOutbound) => {
       m.seenSeq = Math.max(m.seenSeq, f.seq);
       break;
     case 'closed':
+      need(m, 'extras');
       m.ended = true;
       m.typing = false;
+      m.queued = 0;
+      m.quote = null;
+      m.rateId = f.contactId;
+      m.rated = false;
       note(m, 'end', t.ended);
       break;
-    case 'error': {
+    case 'challenge':
+      withCaptcha(m, (c) => c.solve(m, f.challenge));
+      break;
+    case 'offline-received':
+      m.view = 'sent';
       m.starting = false;
-      m.error = f.message;
+      m.say = t.offDone;
+      break;
+    case 'rated':
+      m.rated = true;
+      m.say = t.thanks;
+      break;
+    case 'error': {
+      const c = f.code;
+      m.error =
+        c === ErrorCode.CaptchaRequired
+          ? t.capReq
+          : c === ErrorCode.CaptchaFailed
+            ? t.capFail
+            : c === ErrorCode.BadAnswers
+              ? t.badAns
+              : f.message;
+      if (m.starting) {
+        // The start or offline message was refused: its captcha answer is spent, get a new one.
+        m.starting = false;
+        withCaptcha(m, (c) => c.prep(m));
+      }
       // The connection gave up a refused send: show it as not sent instead of "Sending…" forever.
       const it = f.ref ? m.items.get(f.ref) : undefined;
       if (it?.pending && !m.conn.outbox.some((p) => p.clientId === f.ref)) {
@@ -172,69 +379,44 @@ const onFrame = (m: Model, f: VisitorOutbound) => {
   m.update();
 };
 
-function Form({ m, fields }: { m: Model; fields: QuestionnaireField[] }) {
-  const { t } = m;
-  const [vals, setVals] = useState<Record<string, string>>({});
-  const [errs, setErrs] = useState<Record<string, string>>({});
-  const form = useRef<HTMLFormElement>(null);
-  const submit = (e: Event) => {
-    e.preventDefault();
-    const er: Record<string, string> = {};
-    const answers: Record<string, string> = {};
-    for (const f of fields) {
-      const v = (vals[f.name] || '').trim();
-      if (v) answers[f.name] = v;
-      if (!v && f.required) er[f.name] = t.req;
-      else if (v && f.kind === 'email' && !EMAIL.test(v)) er[f.name] = t.email;
-    }
-    setErrs(er);
-    const bad = Object.keys(er)[0];
-    if (bad) {
-      form.current?.querySelector<HTMLElement>(`#parley-f-${bad}`)?.focus();
-      return;
-    }
-    m.error = '';
-    m.starting = true;
-    m.conn.start(answers);
-    m.update();
-  };
-  return (
-    <form class="parley-form" ref={form} onSubmit={submit} noValidate>
-      {fields.map((f) => {
-        const id = `parley-f-${f.name}`;
-        const Tag = f.kind === 'text' ? 'textarea' : 'input';
-        return (
-          <div class="parley-field" key={f.name}>
-            <label for={id}>
-              {f.label}
-              {f.required && ' *'}
-            </label>
-            <Tag
-              id={id}
-              name={f.name}
-              type={f.kind === 'email' ? 'email' : f.kind === 'phone' ? 'tel' : 'text'}
-              autocomplete={
-                f.kind === 'name' ? 'name' : f.kind === 'email' ? 'email' : f.kind === 'phone' ? 'tel' : 'off'
-              }
-              required={f.required}
-              maxLength={500}
-              value={vals[f.name] || ''}
-              aria-invalid={errs[f.name] ? 'true' : undefined}
-              aria-describedby={errs[f.name] ? `${id}-e` : undefined}
-              onInput={(e) => setVals({ ...vals, [f.name]: (e.currentTarget as HTMLInputElement).value })}
-            />
-            {errs[f.name] && (
-              <span class="parley-ferr" id={`${id}-e`}>
-                {errs[f.name]}
-              </span>
-            )}
-          </div>
-        );
-      })}
-      <button type="submit" class="parley-btn" disabled={m.starting}>
-        {t.start}
-      </button>
-    </form>
+let localeRun = 0;
+/** Speaks `data-locale` / `setLocale` > the site's locale > the browser's, loading its strings first. */
+const applyLocale = async (m: Model) => {
+  const loc = pickLocale(
+    m.userLoc || m.o.locale,
+    m.site ? m.site.locale : m.conn.stored.loc,
+    navigator.language,
+  );
+  if (loc === m.loc) return;
+  const run = ++localeRun;
+  const t = await loadStrings(loc);
+  if (run !== localeRun) return;
+  m.loc = loc;
+  m.t = t;
+  m.rtl = lang(loc) === 'ar';
+  m.o.launcher.setAttribute('aria-label', t.open);
+  m.conn.save({ label: t.open });
+  m.o.launcher.classList.toggle('parley-rtl', m.rtl);
+  m.update();
+};
+
+const initials = (name: string) =>
+  name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((w) => [...w][0])
+    .join('')
+    .toUpperCase();
+
+function Avatar({ url, name }: { url: string | null | undefined; name: string }) {
+  const [broken, setBroken] = useState('');
+  return url && broken !== url ? (
+    <img class="parley-av" src={url} alt="" onError={() => setBroken(url)} />
+  ) : (
+    <span class="parley-av" aria-hidden="true">
+      {initials(name)}
+    </span>
   );
 }
 
@@ -268,26 +450,49 @@ function Composer({ m }: { m: Model }) {
     if (!body) return;
     stopTyping();
     m.error = '';
-    pending(m, m.conn.send(body));
+    pending(m, m.conn.send(body, m.quote?.id));
+    m.quote = null;
     setDraft('');
     m.update();
   };
+  const { t, quote } = m;
   return (
     <form class="parley-comp" onSubmit={send}>
-      <textarea
-        aria-label={m.t.msg}
-        rows={2}
-        maxLength={4000}
-        value={draft}
-        onInput={(e) => input(e.currentTarget.value)}
-        onKeyDown={(e) => {
-          // isComposing: Enter confirms an IME candidate (Vietnamese, etc.), it must not send.
-          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) send(e);
-        }}
-      />
-      <button type="submit" class="parley-btn">
-        {m.t.send}
-      </button>
+      {quote && (
+        <div class="parley-qbar">
+          <blockquote class="parley-quote" dir="auto">
+            {quote.body}
+          </blockquote>
+          <button
+            type="button"
+            class="parley-x"
+            aria-label={t.noReply}
+            onClick={() => {
+              m.quote = null;
+              m.update();
+            }}
+          >
+            ×
+          </button>
+        </div>
+      )}
+      <div class="parley-row">
+        <textarea
+          aria-label={t.msg}
+          dir="auto"
+          rows={2}
+          maxLength={4000}
+          value={draft}
+          onInput={(e) => input(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            // isComposing: Enter confirms an IME candidate (Vietnamese, etc.), it must not send.
+            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) send(e);
+          }}
+        />
+        <button type="submit" class="parley-btn">
+          {t.send}
+        </button>
+      </div>
     </form>
   );
 }
@@ -301,42 +506,74 @@ function Log({ m }: { m: Model }) {
     const el = ref.current;
     if (el) el.scrollTop = el.scrollHeight;
   });
+  const { t, site, op } = m;
   return (
     <div class="parley-log" role="log" aria-live="polite" ref={ref}>
-      {items.map((it) =>
-        it.note ? (
-          <p class="parley-note" key={it.key}>
-            {it.body}
-          </p>
-        ) : (
+      {items.map((it) => {
+        if (it.note)
+          return (
+            <p class="parley-note" key={it.key}>
+              {it.body}
+            </p>
+          );
+        const quoted = it.quoteId ? m.items.get(m.ids.get(it.quoteId) || '') : undefined;
+        return (
           <div
             class="parley-msg"
             key={it.key}
             data-author={it.kind}
+            data-id={it.id}
             data-seq={it.pending ? undefined : it.seq}
             data-pending={it.pending ? '' : undefined}
             data-failed={it.failed ? '' : undefined}
           >
-            {it.kind === 'operator' && <b class="parley-name">{it.name}</b>}
-            <p class="parley-text">{it.body}</p>
+            {it.kind === 'operator' && (
+              <b class="parley-name">
+                <Avatar
+                  url={site?.avatarUrl || (op && op.id === it.aid ? op.avatarUrl : null)}
+                  name={it.name}
+                />
+                {it.name}
+              </b>
+            )}
+            {quoted && (
+              <blockquote class="parley-quote" dir="auto">
+                {quoted.body}
+              </blockquote>
+            )}
+            <p class="parley-text" dir="auto">
+              {it.body}
+            </p>
             <span class="parley-meta">
               <time dateTime={it.at}>{hhmm(it.at)}</time>
-              {it.pending && ` · ${m.t.sending}`}
-              {it.failed && ` · ${m.t.unsent}`}
-              {it === lastVisitor && it.seq <= m.seenSeq && ` · ${m.t.seen}`}
+              {it.pending && ` · ${t.sending}`}
+              {it.failed && ` · ${t.unsent}`}
+              {it === lastVisitor && it.seq <= m.seenSeq && ` · ${t.seen}`}
+              {it.kind === 'operator' && it.id && !m.ended && (
+                <button
+                  type="button"
+                  class="parley-reply"
+                  onClick={() => {
+                    m.quote = it;
+                    m.update();
+                    m.o.root.querySelector<HTMLElement>('.parley-comp textarea')?.focus();
+                  }}
+                >
+                  {t.reply}
+                </button>
+              )}
             </span>
           </div>
-        ),
-      )}
+        );
+      })}
     </div>
   );
 }
 
-function App({ m, o }: { m: Model; o: MountOptions }) {
+function App({ m }: { m: Model }) {
   const [, force] = useReducer((n: number) => n + 1, 0);
   m.update = () => force(0);
-  const panel = useRef<HTMLElement>(null);
-  const { t, site, conn } = m;
+  const { t, site, conn, o } = m;
   const readSeq = conn.stored.lastSeq || 0;
   const unread = [...m.items.values()].filter((i) => i.kind === 'operator' && i.seq > readSeq).length;
 
@@ -366,56 +603,104 @@ function App({ m, o }: { m: Model; o: MountOptions }) {
   // When the view changes under an open panel (form after welcome, composer after start), move focus
   // to its first field unless the visitor is already elsewhere in the panel. Focus on the host page
   // (a panel restored by a reload) stays where it is.
-  const view = useRef(m.view);
+  // The form's chunk may still be on its way: until it is drawn, the panel is still waiting.
+  const shown = m.view === 'form' && !lazy.form ? 'wait' : m.view;
+  const view = useRef(shown);
   useEffect(() => {
-    if (view.current === m.view) return;
-    view.current = m.view;
+    const from = view.current;
+    if (from === shown) return;
+    view.current = shown;
     const a = o.root.activeElement;
-    if (m.open && a && (a === o.launcher || a.classList.contains('parley-x'))) focusPanel(o);
+    // The visitor's own step (start, offline form, start again) removed the focused button.
+    const lost = !a && from !== 'wait' && document.activeElement === document.body;
+    if (m.open && (lost || a === o.launcher || a?.classList.contains('parley-x'))) focusPanel(o);
   });
 
+  const away = !m.online || !m.hours.open;
   // A refused chat says so once, in the alert below; the header then shows no status line.
-  const status = m.state === 'open' ? (m.online ? t.on : t.off) : m.state === 'failed' ? '' : t.conn;
+  const status =
+    m.state === 'open'
+      ? !m.hours.open && m.hours.opensAt
+        ? fill(t.back, { when: formatOpensAt(m.hours.opensAt, m.loc) })
+        : away
+          ? t.off
+          : t.on
+      : m.state === 'failed'
+        ? ''
+        : t.conn;
+  const greeting =
+    m.known && site?.greetingKnown ? fill(site.greetingKnown, { name: m.known }) : site?.greeting;
+  const muted = !!conn.stored.mute;
   return (
     <section
       class="parley-panel"
-      ref={panel}
       dir={m.rtl ? 'rtl' : 'ltr'}
-      lang={lang(o.locale)}
+      lang={lang(m.loc)}
       aria-label={site?.name || t.open}
       hidden={!m.open}
       onKeyDown={(e) => {
-        if (e.key === 'Escape') setOpen(m, o, false);
+        unlockAudio();
+        if (e.key === 'Escape') setOpen(m, false, true);
       }}
+      onPointerDown={unlockAudio}
     >
       <header class="parley-head">
-        <div>
+        {site && <Avatar url={site.avatarUrl || m.op?.avatarUrl} name={m.op?.name || site.name} />}
+        <div class="parley-who">
           <strong>{site?.name}</strong>
-          {status && (
-            <span class="parley-status">
-              <i class={m.online && m.state === 'open' ? 'parley-dot parley-on' : 'parley-dot'} />
-              {status}
-            </span>
-          )}
+          <span class="parley-status" role="status">
+            {status && <i class={!away && m.state === 'open' ? 'parley-dot parley-on' : 'parley-dot'} />}
+            {status}
+          </span>
         </div>
-        <button type="button" class="parley-x" aria-label={t.close} onClick={() => setOpen(m, o, false)}>
+        <button
+          type="button"
+          class="parley-mute"
+          aria-label={t.mute}
+          aria-pressed={muted}
+          onClick={() => {
+            conn.save({ mute: !muted });
+            m.update();
+          }}
+        >
+          <svg viewBox="0 0 24 24" aria-hidden="true">
+            <path
+              d={
+                muted ? 'M3 9v6h4l5 4V5L7 9H3zM16 9l6 6m0-6-6 6' : 'M3 9v6h4l5 4V5L7 9H3zM16 8a5 5 0 0 1 0 8'
+              }
+            />
+          </svg>
+        </button>
+        <button type="button" class="parley-x" aria-label={t.close} onClick={() => setOpen(m, false, true)}>
           ×
         </button>
       </header>
       <div class="parley-body">
-        {site?.greeting && <p class="parley-greet">{site.greeting}</p>}
+        {greeting && (
+          <p class="parley-greet" dir="auto">
+            {greeting}
+          </p>
+        )}
         <p class="parley-err" role="alert">
           {m.error}
         </p>
-        {m.view === 'form' && site && <Form m={m} fields={site.questionnaire} />}
+        {m.view === 'form' && site && lazy.form && (
+          <lazy.form.Form m={m} offline={away && site.offlineForm} />
+        )}
+        {m.view === 'sent' && <p class="parley-done">{t.offDone}</p>}
         {m.view === 'chat' && <Log m={m} />}
         {m.view === 'chat' && m.typing && (
-          <p class="parley-typing">{fill(t.typing, { name: m.op || t.op })}</p>
+          <p class="parley-typing">{fill(t.typing, { name: m.op?.name || t.op })}</p>
         )}
+        {m.view === 'chat' && m.queued > 0 && !m.ended && lazy.extras && <lazy.extras.Waiting m={m} />}
       </div>
+      <p class="parley-sr" role="status">
+        {m.say}
+      </p>
       {m.view === 'chat' &&
         (m.ended ? (
           <div class="parley-end">
+            {m.rateId && lazy.extras && <lazy.extras.Rate m={m} contactId={m.rateId} key={m.rateId} />}
             <button
               type="button"
               class="parley-btn"
@@ -426,7 +711,10 @@ function App({ m, o }: { m: Model; o: MountOptions }) {
                 m.ended = false;
                 m.error = '';
                 m.seenSeq = 0;
-                m.op = '';
+                m.live = 0;
+                m.op = null;
+                m.rateId = null;
+                need(m, 'form');
                 m.view = 'form';
                 m.update();
               }}
@@ -441,19 +729,21 @@ function App({ m, o }: { m: Model; o: MountOptions }) {
   );
 }
 
-const setOpen = (m: Model, o: MountOptions, open: boolean) => {
+/** Opens or closes the panel; `back` returns focus to the launcher (Escape, the close button). */
+const setOpen = (m: Model, open: boolean, back = m.o.root.activeElement !== null) => {
   if (m.open === open) return;
   m.open = open;
   m.conn.save({ open });
   m.update();
-  if (open) focusPanel(o);
-  else o.launcher.focus();
+  m.o.emit?.(open ? 'open' : 'close');
+  if (open) focusPanel(m.o);
+  else if (back) m.o.launcher.focus();
 };
 
 // After Preact has shown the panel: the first field, the composer, or the close button.
 const focusPanel = (o: MountOptions) =>
   setTimeout(() =>
-    ['input', 'textarea', '.parley-btn', '.parley-x']
+    ['.parley-comp textarea', ':is(input,select,textarea)', '.parley-btn', '.parley-x']
       .map((s) => o.root.querySelector<HTMLElement>(`.parley-panel ${s}`))
       .find(Boolean)
       ?.focus(),
@@ -464,8 +754,8 @@ const memoryStorage = (): StorageLike => {
   return { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v) };
 };
 
-/** Entry point called by the loader. */
-export function mount(o: MountOptions): void {
+/** Entry point called by the loader; the controller backs `window.Parley`. */
+export function mount(o: MountOptions): Controller {
   let storage: StorageLike;
   try {
     storage = window.localStorage;
@@ -474,24 +764,34 @@ export function mount(o: MountOptions): void {
     storage = memoryStorage();
   }
   const host = o.root.host as HTMLElement;
-  const t = strings(o.locale);
-  o.launcher.setAttribute('aria-label', t.open);
   const m = {
-    t,
-    rtl: lang(o.locale) === 'ar',
+    o,
+    t: parse(EN),
+    loc: '',
+    rtl: false,
     open: o.open,
     site: null,
     online: false,
+    hours: { open: true, opensAt: null },
+    known: null,
     view: 'wait',
     starting: false,
     ended: false,
+    rateId: null,
+    rated: false,
     items: new Map(),
     ids: new Map(),
-    op: '',
+    op: null,
     typing: false,
     seenSeq: 0,
     error: '',
+    say: '',
     state: 'connecting',
+    queued: 0,
+    called: false,
+    quote: null,
+    cap: { token: null, busy: false },
+    live: -1,
     update: () => {},
   } as Omit<Model, 'conn'> as Model;
   m.conn = new Connection({
@@ -516,7 +816,7 @@ export function mount(o: MountOptions): void {
     onState: (s, code) => {
       m.state = s;
       if (s === 'failed') {
-        m.error = `${t.fail} (${code})`;
+        m.error = `${m.t.fail} (${code})`;
         // For the site owner reading the console: 4001 is the usual cause after installing the tag.
         console.warn(
           `parley: the server refused the chat (close code ${code}${code === 4001 ? ': this page’s origin is not in the site’s allowed origins' : ''})`,
@@ -526,17 +826,38 @@ export function mount(o: MountOptions): void {
     },
   });
   for (const p of m.conn.outbox) pending(m, p);
+  // No conversation to resume: the questionnaire comes next, fetched while the socket connects.
+  if (!m.conn.contactId) need(m, 'form');
   addStyles(o.root, STYLES);
   const el = document.createElement('div');
   o.root.appendChild(el);
-  render(<App m={m} o={o} />, el);
-  o.launcher.addEventListener('click', () => setOpen(m, o, !m.open));
-  if (m.open) {
-    // Remember the open panel so a reload restores it, as one opened later by setOpen is.
-    m.conn.save({ open: true });
-    // Focus only follows a click: a reload must not pull focus away from the host page.
-    if (o.clicked) focusPanel(o);
-  }
+  o.launcher.addEventListener('click', () => {
+    unlockAudio();
+    setOpen(m, !m.open);
+  });
+  // The first paint and the notices wait for the language's strings (a lazy chunk): no English flash.
+  void applyLocale(m).then(() => {
+    render(<App m={m} />, el);
+    m.conn.connect();
+    if (m.open) {
+      // Remember the open panel so a reload restores it, as one opened later by setOpen is.
+      m.conn.save({ open: true });
+      o.emit?.('open');
+      // Focus only follows a click: a reload must not pull focus away from the host page.
+      if (o.clicked) focusPanel(o);
+    }
+  });
   document.addEventListener('visibilitychange', () => m.update());
-  m.conn.connect();
+  return {
+    open: () => setOpen(m, true),
+    close: () => setOpen(m, false),
+    identify: (userId, hash) => {
+      warned = false;
+      m.conn.identify({ userId, hash });
+    },
+    setLocale: (locale) => {
+      m.userLoc = locale;
+      void applyLocale(m);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { VisitorInbound, VisitorOutbound } from '@parley/protocol';
-import { CloseCode, ErrorCode, PROTOCOL_VERSION } from '@parley/protocol';
+import { CloseCode, DEFAULT_SITE_SETTINGS, ErrorCode, PROTOCOL_VERSION } from '@parley/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Connection, type ConnState, type Stored } from './connection.js';
@@ -38,7 +38,7 @@ class Peer {
   }
 }
 
-const site = { name: 'Shop', color: '#2563eb', greeting: 'Hi', questionnaire: [] };
+const site = { ...DEFAULT_SITE_SETTINGS, name: 'Shop', greeting: 'Hi', questionnaire: [] };
 const TOKEN = 'v'.repeat(32);
 const welcome = (contact: { id: string; lastSeq: number } | null): VisitorOutbound => ({
   type: 'welcome',
@@ -46,6 +46,8 @@ const welcome = (contact: { id: string; lastSeq: number } | null): VisitorOutbou
   visitorId: randomUUID(),
   site,
   online: true,
+  hours: { open: true, opensAt: null },
+  identity: { status: 'none' },
   contact: contact && { ...contact, status: 'assigned' },
 });
 
@@ -186,6 +188,66 @@ describe('Connection against a real ws server', () => {
     expect(t.stored().contactId).toBe(contactId);
   });
 
+  it('sends the captcha answer with start, and again with the start re-sent after a drop', async () => {
+    const t = await setup();
+    t.conn.connect();
+    const p0 = await t.peer(0);
+    await p0.next();
+    p0.send(welcome(null));
+    await until(() => t.conn.state === 'open', 'open');
+    t.conn.start({ name: 'Ann' }, 'c2FsdA==');
+    expect(await p0.next()).toEqual({ type: 'start', answers: { name: 'Ann' }, captcha: 'c2FsdA==' });
+    p0.ws.terminate();
+    const p1 = await t.peer(1);
+    await p1.next();
+    p1.send(welcome(null));
+    expect(await p1.next()).toEqual({ type: 'start', answers: { name: 'Ann' }, captcha: 'c2FsdA==' });
+  });
+
+  it('post sends a one-off frame only on a ready socket', async () => {
+    const t = await setup();
+    expect(t.conn.post({ type: 'challenge' })).toBe(false);
+    t.conn.connect();
+    const p0 = await t.peer(0);
+    await p0.next();
+    p0.send(welcome(null));
+    await until(() => t.conn.state === 'open', 'open');
+    expect(t.conn.post({ type: 'challenge' })).toBe(true);
+    expect(await p0.next()).toEqual({ type: 'challenge' });
+  });
+
+  it('identify reconnects at once with the new identity in hello', async () => {
+    const t = await setup();
+    t.conn.connect();
+    const p0 = await t.peer(0);
+    expect(await p0.next()).not.toHaveProperty('identity');
+    p0.send(welcome(null));
+    await until(() => t.conn.state === 'open', 'open');
+    const identity = { userId: 'cust-7', hash: 'cd'.repeat(32) };
+    t.conn.identify(identity);
+    expect(await (await t.peer(1)).next()).toMatchObject({ type: 'hello', token: TOKEN, identity });
+    await until(() => p0.closed, 'the old socket closed');
+  });
+
+  it('keeps the quoted message id of a reply through the outbox and its re-send', async () => {
+    const contactId = randomUUID();
+    const quoteId = randomUUID();
+    const t = await setup();
+    t.conn.connect();
+    const p0 = await t.peer(0);
+    await p0.next();
+    p0.send(welcome({ id: contactId, lastSeq: 0 }));
+    await p0.next(); // resume
+    const p = t.conn.send('yes, that one', quoteId);
+    expect(await p0.next()).toEqual({ type: 'send', clientId: p.clientId, body: 'yes, that one', quoteId });
+    p0.ws.terminate();
+    const p1 = await t.peer(1);
+    await p1.next();
+    p1.send(welcome({ id: contactId, lastSeq: 0 }));
+    await p1.next(); // resume
+    expect(await p1.next()).toEqual({ type: 'send', clientId: p.clientId, body: 'yes, that one', quoteId });
+  });
+
   it('re-sends the outbox with the same clientIds after the server drops the socket mid-burst', async () => {
     const t = await setup();
     const contactId = randomUUID();
@@ -233,6 +295,7 @@ describe('Connection against a real ws server', () => {
         author: { kind: 'visitor', id: null, name: 'Ann' },
         body: 'two',
         quoteId: null,
+        deletedAt: null,
         clientId: sent[1]!.clientId,
         createdAt: new Date().toISOString(),
       },
@@ -309,6 +372,7 @@ describe('Connection against a real ws server', () => {
           author: { kind: 'operator', id: randomUUID(), name: 'Bob' },
           body: `m${seq}`,
           quoteId: null,
+          deletedAt: null,
           clientId: null,
           createdAt: new Date().toISOString(),
         },

@@ -35,6 +35,8 @@ export interface Pending {
   body: string;
   /** When it was typed (ISO); shown until the ack brings the server's time. */
   at: string;
+  /** The message it replies to. */
+  quoteId?: string | undefined;
 }
 
 /** What `parley:<siteKey>` holds. */
@@ -48,6 +50,14 @@ export interface Stored {
   outbox?: Pending[];
   /** Site colour, so the loader draws the right launcher before the chunk loads. */
   color?: string;
+  /** The site's language setting from the last welcome, so the next page starts in it. */
+  loc?: string | null;
+  /** The visitor turned the new-message sound off. */
+  mute?: boolean;
+  /** The number the visitor asked to be called back at (shown while they wait). */
+  cb?: string;
+  /** The launcher's name in the visitor's language, for the loader on the next page. */
+  label?: string;
 }
 
 type HelloInfo = Omit<Extract<VisitorInbound, { type: 'hello' }>, 'type' | 'v' | 'token'>;
@@ -80,6 +90,13 @@ export const FINAL_CLOSE_CODES: readonly number[] = [
 
 const OPEN = 1;
 
+const sendFrame = (p: Pending): VisitorInbound => ({
+  type: 'send',
+  clientId: p.clientId,
+  body: p.body,
+  ...(p.quoteId ? { quoteId: p.quoteId } : {}),
+});
+
 export const newClientId = (): string =>
   typeof crypto !== 'undefined' && crypto.randomUUID
     ? crypto.randomUUID().replace(/-/g, '')
@@ -96,7 +113,7 @@ export class Connection {
   private stopped = false;
   private ready = false;
   /** A `start` not yet answered by `queued`: re-sent after a reconnect if no contact exists. */
-  private pendingStart: Record<string, string> | null = null;
+  private pendingStart: Extract<VisitorInbound, { type: 'start' }> | null = null;
   private readonly key: string;
 
   constructor(private readonly o: ConnectionOptions) {
@@ -179,17 +196,37 @@ export class Connection {
     ws?.close();
   }
 
-  start(answers: Record<string, string>): void {
-    this.pendingStart = answers;
-    if (this.ready) this.raw({ type: 'start', answers });
+  /** Starts a conversation; re-sent after a reconnect until the server answers `queued`. */
+  start(answers: Record<string, string>, captcha?: string): void {
+    this.pendingStart = { type: 'start', answers, ...(captcha ? { captcha } : {}) };
+    if (this.ready) this.raw(this.pendingStart);
+  }
+
+  /** A frame that is not retried (challenge, offline, rate, callback): false when the socket is not ready. */
+  post(frame: VisitorInbound): boolean {
+    if (!this.ready) return false;
+    this.raw(frame);
+    return true;
   }
 
   /** Queues a message in the outbox (persisted first), then sends it if the socket is ready. */
-  send(body: string): Pending {
+  send(body: string, quoteId?: string): Pending {
     const p: Pending = { clientId: (this.o.newId || newClientId)(), body, at: new Date().toISOString() };
+    if (quoteId) p.quoteId = quoteId;
     this.save({ outbox: [...this.outbox, p] });
-    if (this.ready && this.contactId) this.raw({ type: 'send', clientId: p.clientId, body });
+    if (this.ready && this.contactId) this.raw(sendFrame(p));
     return p;
+  }
+
+  /** A new identity of the host page's customer (`Parley.identify`): reconnects so hello carries it. */
+  identify(identity: { userId: string; hash: string }): void {
+    this.o.identity = identity;
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close();
+    clearTimeout(this.timer);
+    this.attempt = 0;
+    this.connect();
   }
 
   typing(on: boolean): void {
@@ -224,7 +261,7 @@ export class Connection {
           this.raw({ type: 'resume', contactId: f.contact.id, afterSeq: this.seq });
           this.flush();
         } else if (this.pendingStart) {
-          this.raw({ type: 'start', answers: this.pendingStart });
+          this.raw(this.pendingStart);
         }
         break;
       case 'queued':
@@ -260,7 +297,7 @@ export class Connection {
 
   /** Re-sends every pending message with its original clientId; the server stores each once. */
   private flush(): void {
-    for (const p of this.outbox) this.raw({ type: 'send', clientId: p.clientId, body: p.body });
+    for (const p of this.outbox) this.raw(sendFrame(p));
   }
 
   private drop(clientId: string): void {

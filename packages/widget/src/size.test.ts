@@ -2,7 +2,7 @@
  * Size ceilings of the shipped widget (the built files, not the source). Raise a ceiling only in
  * the commit that causes the growth, and say why in its message.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -15,27 +15,51 @@ const CHAT = join(dist, 'widget', 'chat.js');
 /** Gzipped bytes. */
 const LOADER_MAX = 2048;
 const CHAT_MAX = 16384;
+/**
+ * Lazy chunks (file name prefix → ceiling), each with the static imports it brings beyond chat.js:
+ * the captcha (altcha-lib, the hCaptcha loader), the form, the queue extras and rating, a language.
+ */
+const LAZY_MAX: Record<string, number> = {
+  captcha: 3072,
+  form: 2048,
+  extras: 3072,
+  ru: 1024,
+  ar: 1024,
+  vi: 1024,
+  az: 1024,
+  hu: 1024,
+};
 
 /** Strings that would mean the wrong code got bundled. */
 const MUST_NOT_APPEAR_ANYWHERE = ['@sinclair/typebox', 'TypeCompiler', 'TypeBox.Kind', 'process.env'];
+/** The captcha and the other languages belong to their lazy chunks, never to what chat.js loads. */
+const MUST_NOT_APPEAR_IN_CHAT = ['hcaptcha.com', 'keyPrefix', 'solveChallenge', 'Начать чат', 'ابدأ الدردشة'];
 /** Preact (or anything that pulls it) in the loader would defeat the lazy chunk. */
 const MUST_NOT_APPEAR_IN_LOADER = ['preact', '__H', '__k', 'import(".', "import('."];
 
 const gz = (s: string) => gzipSync(s, { level: 9 }).length;
 
-/** chat.js plus every chunk it imports statically (dynamic import() chunks load on demand). */
-function chatClosure(): Map<string, string> {
+/**
+ * A chunk plus every chunk it imports statically (dynamic import() chunks load on demand), leaving
+ * out the files in `loaded` (chat.js, for the lazy chunks it loads).
+ */
+function closure(entry: string, loaded: ReadonlySet<string> = new Set()): Map<string, string> {
   const files = new Map<string, string>();
   const visit = (file: string) => {
-    if (files.has(file)) return;
+    if (files.has(file) || loaded.has(file)) return;
     const code = readFileSync(file, 'utf8');
     files.set(file, code);
+    // Static imports: `import{a}from"./x.js"`, `import"./x.js"`, `export{a}from"./x.js"` — not `import("./x.js")`.
     for (const m of code.matchAll(/\b(?:import|from)\s*["'](\.\/[^"']+)["']/g))
       visit(join(dirname(file), m[1]!));
   };
-  visit(CHAT);
+  visit(entry);
   return files;
 }
+const chatClosure = () => closure(CHAT);
+/** The chunks chat.js loads with import("./…"). */
+const dynamicImports = (code: string) =>
+  [...code.matchAll(/\bimport\(\s*["'](\.\/[^"']+)["']\s*\)/g)].map((m) => m[1]!);
 
 describe('widget bundle size', () => {
   if (!existsSync(LOADER) || !existsSync(CHAT)) {
@@ -70,10 +94,43 @@ describe('widget bundle size', () => {
     expect(loader).toContain('widget/chat.js');
   });
 
+  const chunks = readdirSync(join(dist, 'widget')).filter((f) => f !== 'chat.js' && f.endsWith('.js'));
+  const lazyOf = (prefix: string) => chunks.filter((f) => f.startsWith(`${prefix}-`));
+
   it('no bundle carries the protocol schemas', () => {
-    for (const [file, code] of [[LOADER, loader] as const, ...chat])
+    const all = chunks.map((f) => [f, readFileSync(join(dist, 'widget', f), 'utf8')] as const);
+    for (const [file, code] of [[LOADER, loader] as const, ...chat, ...all])
       for (const s of MUST_NOT_APPEAR_ANYWHERE) expect(code, `${file} contains ${s}`).not.toContain(s);
   });
+
+  it('the captcha, the form, the extras and each language are lazy chunks that chat.js imports on demand', () => {
+    const chatCode = chat.get(CHAT)!;
+    const lazy = dynamicImports(chatCode);
+    for (const prefix of Object.keys(LAZY_MAX)) {
+      const [file, ...more] = lazyOf(prefix);
+      expect(file, `a ${prefix}-*.js chunk`).toBeDefined();
+      expect(more, `one ${prefix}-*.js chunk`).toEqual([]);
+      expect(lazy, `chat.js loads ${file} with import()`).toContain(`./${file}`);
+      expect([...chat.keys()], `${file} is not a static import of chat.js`).not.toContain(
+        join(dist, 'widget', file!),
+      );
+    }
+    for (const s of MUST_NOT_APPEAR_IN_CHAT)
+      for (const [file, code] of chat) expect(code, `${file} contains ${s}`).not.toContain(s);
+    // Nothing else got split off by accident (a shared chunk chat.js would wait for).
+    expect(chunks.filter((f) => !Object.keys(LAZY_MAX).some((p) => f.startsWith(`${p}-`)))).toEqual([]);
+  });
+
+  for (const [prefix, max] of Object.entries(LAZY_MAX)) {
+    it(`the ${prefix} chunk and what it imports beyond chat.js stay under ${max} bytes gzipped`, () => {
+      const [file] = lazyOf(prefix);
+      expect(file, `a ${prefix}-*.js chunk`).toBeDefined();
+      const files = closure(join(dist, 'widget', file!), new Set(chat.keys()));
+      const size = [...files.values()].reduce((n, code) => n + gz(code), 0);
+      console.log(`widget/${file} (+${files.size - 1} static chunks): ${size} B gzipped (ceiling ${max})`);
+      expect(size).toBeLessThanOrEqual(max);
+    });
+  }
 
   it('the chat chunk exports mount', () => {
     expect(chat.get(CHAT)).toMatch(/export\s*\{[^}]*\bas mount\b[^}]*\}|export function mount\b/);
