@@ -6,6 +6,7 @@
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, formatViolations } from './support/axe.js';
 import { launchBrowser, newContext } from './support/browser.js';
 import { Cleanup } from './support/cleanup.js';
 import { type DemoSite, type Parley, startDemoSite, startParley } from './support/processes.js';
@@ -120,6 +121,8 @@ describe('the widget in Arabic', () => {
     const [a, b] = [(await mine.boundingBox())!, (await theirs.boundingBox())!];
     expect(a.x).toBeLessThan(b.x);
     expect(await mine.locator('time').textContent()).toMatch(/^\d{2}:\d{2}$/);
+    const found = await axeViolations(page); // the right-to-left chat, in Arabic
+    expect(found, formatViolations(found)).toEqual([]);
     operator.send({ type: 'close', contactId: assigned.contact.id });
     await shows(page.getByText('انتهت المحادثة'));
     await shows(page.getByText('كيف كانت المحادثة؟'));

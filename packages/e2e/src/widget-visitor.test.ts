@@ -8,6 +8,7 @@ import type { Message, SiteSettings } from '@parley/protocol';
 import { DEFAULT_SITE_SETTINGS } from '@parley/protocol';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, formatViolations } from './support/axe.js';
 import { launchBrowser, newContext } from './support/browser.js';
 import { Cleanup, waitUntil } from './support/cleanup.js';
 import { type DemoSite, type Parley, startDemoSite } from './support/processes.js';
@@ -407,6 +408,7 @@ describe('the widget with the site’s settings', () => {
       expect(await waiting.getAttribute('aria-live')).toBe('polite');
       // 1. After the configured wait, the callback offer; a number that is not one is refused here.
       const phone = await shows(page.getByRole('textbox', { name: 'Phone number' }), 10_000);
+      await noSeriousA11yProblem(page); // the queue with its waiting message and the callback offer
       await phone.fill('no phone');
       await page.getByRole('button', { name: 'Call me back' }).click();
       await shows(page.getByText('Enter a valid phone number'));
@@ -507,6 +509,7 @@ describe('the widget with the site’s settings', () => {
     operator.send({ type: 'close', contactId });
     await shows(page.getByText('The conversation has ended'));
     await shows(page.getByText('How was the conversation?'));
+    await noSeriousA11yProblem(page); // the rating
     await page.getByRole('button', { name: '4 out of 5' }).click();
     expect(await page.getByRole('button', { name: '4 out of 5' }).getAttribute('aria-pressed')).toBe('true');
     await page.getByRole('textbox', { name: 'Comment (optional)' }).fill('Quick and kind.');
@@ -549,6 +552,7 @@ describe('the widget with the site’s settings', () => {
       await page.getByRole('textbox', { name: /^E-mail/ }).fill('hanna@example.com');
       await page.getByRole('button', { name: 'Send message' }).click();
       await shows(page.locator('#parley-body-e', { hasText: 'This field is required' }));
+      await noSeriousA11yProblem(page); // the offline form, showing its errors
       await expect.poll(() => focusedInWidget(page)).toBe('parley-body');
       await page.getByRole('textbox', { name: /^Message/ }).fill('Do you ship kettles to Szeged?');
       await page.getByRole('button', { name: 'Send message' }).click();
@@ -644,3 +648,9 @@ describe('the widget with the site’s settings', () => {
     await closeChat(contactId);
   });
 });
+
+/** axe-core in Chromium: no serious or critical violation in the widget as it is now. */
+async function noSeriousA11yProblem(page: Page): Promise<void> {
+  const found = await axeViolations(page);
+  expect(found, formatViolations(found)).toEqual([]);
+}
