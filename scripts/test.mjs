@@ -39,7 +39,8 @@ try {
       console.log(`FAILED ${where} (outside any test): ${firstLine(file.message)}`);
     }
     for (const test of file.assertionResults ?? []) {
-      if (test.status === 'failed') console.log(`FAILED ${where} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+      if (test.status === 'failed')
+        console.log(`FAILED ${where} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
     }
   }
   rmSync(out);
@@ -54,6 +55,10 @@ if (passed + failed === 0) {
 console.log(`${passed} passed, ${failed} failed`);
 
 function firstLine(text) {
-  return String(text ?? '').split('\n').find((line) => line.trim() !== '') ?? '';
+  return (
+    String(text ?? '')
+      .split('\n')
+      .find((line) => line.trim() !== '') ?? ''
+  );
 }
 process.exit(failed > 0 || run.status !== 0 ? 1 : 0);
