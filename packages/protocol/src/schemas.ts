@@ -154,6 +154,8 @@ export const ContactSummary = T.Object({
   createdAt: IsoTime,
   pageUrl: T.Union([T.String(), T.Null()]),
   visitorLastSeenAt: T.Union([IsoTime, T.Null()]),
+  /** The note of the latest transfer or escalation, for whoever takes the contact next. */
+  handoffNote: T.Union([T.String(), T.Null()]),
 });
 export type ContactSummary = Static<typeof ContactSummary>;
 
@@ -302,6 +304,8 @@ export const VisitorOutbound = T.Union([
     /** From the recent waits of this workspace; null while there is no history to estimate from. */
     estimatedWaitSeconds: T.Union([T.Integer({ minimum: 0 }), T.Null()]),
     channel: Channel,
+    /** When the contact joined the queue (a transfer keeps it): the callback offer counts from here. */
+    waitingSince: IsoTime,
   }),
   T.Object({
     type: T.Literal('assigned'),
@@ -488,6 +492,16 @@ export const OperatorProfile = T.Object({
 });
 export type OperatorProfile = Static<typeof OperatorProfile>;
 
+/** Who gets a site's contacts among the eligible operators (packages/server/README.md#routing). */
+export const RoutingStrategy = T.Union([
+  T.Literal('least_busy'),
+  T.Literal('most_available'),
+  T.Literal('most_experienced'),
+  T.Literal('cheapest_first'),
+  T.Literal('round_robin'),
+]);
+export type RoutingStrategy = Static<typeof RoutingStrategy>;
+
 export const SiteAdmin = T.Object({
   id: Id,
   key: T.String(),
@@ -498,6 +512,10 @@ export const SiteAdmin = T.Object({
   hcaptchaSecretSet: T.Boolean(),
   /** Signs `data-user-hash`: hex HMAC-SHA256 of the customer's id with this secret (on the site's server). */
   secret: T.String(),
+  routingStrategy: RoutingStrategy,
+  requiredSkills: T.Array(T.String()),
+  defaultCountry: T.Union([T.String(), T.Null()]),
+  createProspects: T.Boolean(),
 });
 export type SiteAdmin = Static<typeof SiteAdmin>;
 
@@ -520,6 +538,18 @@ export const UpdateSiteBody = T.Object(
     settings: T.Optional(T.Partial(SiteSettings, { additionalProperties: false })),
     /** hCaptcha secret (write-only: never read back); null removes it. */
     hcaptchaSecret: T.Optional(T.Union([T.String({ minLength: 1, maxLength: 200 }), T.Null()])),
+    routingStrategy: T.Optional(RoutingStrategy),
+    /** Skills every chat of this site requires (a language, a product line). */
+    requiredSkills: T.Optional(
+      T.Array(T.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9][a-z0-9_-]*$' }), {
+        maxItems: 10,
+        uniqueItems: true,
+      }),
+    ),
+    /** ISO 3166 country for phone numbers written without a country code; null: none. */
+    defaultCountry: T.Optional(T.Union([T.String({ pattern: '^[A-Z]{2}$' }), T.Null()])),
+    /** No client matched: make a prospect client from the questionnaire. */
+    createProspects: T.Optional(T.Boolean()),
   },
   { additionalProperties: false, minProperties: 1 },
 );

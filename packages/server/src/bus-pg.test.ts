@@ -97,6 +97,7 @@ function bigContact(tag: string): ChatEvent {
     createdAt: new Date(0).toISOString(),
     pageUrl: null,
     visitorLastSeenAt: null,
+    handoffNote: null,
   };
   return { kind: 'contact', workspaceId: WORKSPACE, contact };
 }

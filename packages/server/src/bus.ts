@@ -23,6 +23,7 @@ export type ChatEvent =
       position: number;
       estimatedWaitSeconds: number | null;
       channel: Channel;
+      waitingSince: string;
     }
   | { kind: 'task'; workspaceId: string; userId: string; task: Task }
   | {

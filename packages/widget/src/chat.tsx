@@ -94,7 +94,7 @@ export interface Model {
   /** The last status change, for the screen reader's live region. */
   say: string;
   state: ConnState;
-  /** Date.now() when this page saw the visitor queued; 0 when not waiting. */
+  /** Since when the visitor waits in the queue (epoch ms, from the server); 0 when not waiting. */
   queued: number;
   /** The server confirmed the callback (the contact's channel is `callback`). */
   called: boolean;
@@ -252,7 +252,8 @@ const onFrame = (m: Model, f: VisitorOutbound) => {
       need(m, 'extras');
       m.view = 'chat';
       m.starting = m.ended = false;
-      m.queued ||= Date.now();
+      // The server's clock says since when: a reload does not restart the wait for the callback offer.
+      m.queued = Date.parse(f.waitingSince) || m.queued || Date.now();
       if (f.channel === 'callback' && !m.called) m.say = fill(t.cbDone, { phone: m.conn.stored.cb || '' });
       m.called = f.channel === 'callback';
       // The server sends no estimate rather than a made-up one (no history, nobody online).

@@ -183,7 +183,14 @@ describe('Connection against a real ws server', () => {
     p1.send(welcome(null));
     expect(await p1.next()).toEqual({ type: 'start', answers: { name: 'Ann' } });
     const contactId = randomUUID();
-    p1.send({ type: 'queued', contactId, position: 2, estimatedWaitSeconds: null, channel: 'chat' });
+    p1.send({
+      type: 'queued',
+      contactId,
+      position: 2,
+      estimatedWaitSeconds: null,
+      channel: 'chat',
+      waitingSince: new Date().toISOString(),
+    });
     await until(() => t.conn.contactId === contactId, 'contactId');
     expect(t.stored().contactId).toBe(contactId);
   });

@@ -78,11 +78,20 @@ describe('PUT /api/v1/contacts/:id/client', () => {
     v.send({ type: 'start', answers: { name: 'Someone', email: 'someone.new@example.com' } });
     const { contactId } = await v.next('queued');
     const before = (await api('GET', `/api/v1/contacts/${contactId}/details`)).json() as ContactDetails;
-    expect(before.client?.name).not.toBe('Kovács Kft.');
+    // A prospect was made from the questionnaire, holding the visitor's e-mail.
+    expect(before).toMatchObject({
+      clientMatch: 'created',
+      client: { category: 'prospect', emails: ['someone.new@example.com'] },
+    });
 
     const res = await api('PUT', `/api/v1/contacts/${contactId}/client`, { clientId: client.id });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ clientMatch: 'linked', client: { id: client.id, category: 'vip' } });
+    expect(res.json()).toMatchObject({
+      clientMatch: 'linked',
+      client: { id: client.id, category: 'vip', emails: ['someone.new@example.com'] },
+    });
+    // The prospect it replaced is gone (it had no orders and nothing else pointed at it).
+    expect((await api('GET', `/api/v1/clients/${before.client!.id}`)).statusCode).toBe(404);
     await os.next('contact', (f) => f.contact.id === contactId && f.contact.clientId === client.id);
 
     const bad = await api('PUT', `/api/v1/contacts/${contactId}/client`, {

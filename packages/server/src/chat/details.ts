@@ -9,7 +9,15 @@ import type { ChatEvent, EventBus } from '../bus.js';
 import { clientCard } from '../clients/repo.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { clients, contactEvents, contacts, visitors } from '../db/schema/index.js';
+import {
+  clientEmails,
+  clientPhones,
+  clients,
+  contactEvents,
+  contacts,
+  orders,
+  visitors,
+} from '../db/schema/index.js';
 import { fail } from '../errors.js';
 import * as repo from './repo.js';
 
@@ -87,6 +95,10 @@ export function createContactDetails(deps: {
         .from(clients)
         .where(and(eq(clients.id, clientId), eq(clients.workspaceId, user.workspaceId)));
       if (!client) return fail(ErrorCode.NotFound, 'The client');
+      // Leaving the prospect made for this visitor: what it knew (e-mail, phone) moves along, and the
+      // prospect goes when nothing else refers to it.
+      const prospect =
+        c.clientMatch === 'created' && c.clientId && c.clientId !== clientId ? c.clientId : null;
       const others = c.visitorId
         ? await tx
             .update(contacts)
@@ -98,6 +110,24 @@ export function createContactDetails(deps: {
         .update(contacts)
         .set({ clientId, clientMatch: 'linked', updatedAt: now })
         .where(eq(contacts.id, c.id));
+      if (prospect) {
+        await tx.update(clientEmails).set({ clientId }).where(eq(clientEmails.clientId, prospect));
+        await tx.update(clientPhones).set({ clientId }).where(eq(clientPhones.clientId, prospect));
+        const moved = await tx
+          .update(contacts)
+          .set({ clientId, clientMatch: 'linked', updatedAt: now })
+          .where(eq(contacts.clientId, prospect))
+          .returning({ id: contacts.id });
+        others.push(...moved);
+        const [order] = await tx
+          .select({ id: orders.id })
+          .from(orders)
+          .where(eq(orders.clientId, prospect))
+          .limit(1);
+        const [p] = await tx.select().from(clients).where(eq(clients.id, prospect));
+        if (!order && p?.category === 'prospect' && !p.externalId)
+          await tx.delete(clients).where(eq(clients.id, p.id));
+      }
       await tx.insert(contactEvents).values({
         contactId: c.id,
         kind: 'client_linked',
@@ -105,7 +135,7 @@ export function createContactDetails(deps: {
         data: { clientId, was: c.clientId },
         at: now,
       });
-      return [c.id, ...others.map((o) => o.id)];
+      return [...new Set([c.id, ...others.map((o) => o.id)])];
     });
     for (const id of changed) {
       const s = await repo.summary(db, id);

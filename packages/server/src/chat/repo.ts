@@ -30,6 +30,7 @@ export function toSummary(c: ContactRow, visitorLastSeenAt: Date | null): Contac
     createdAt: c.createdAt.toISOString(),
     pageUrl: c.pageUrl,
     visitorLastSeenAt: iso(visitorLastSeenAt),
+    handoffNote: c.handoffNote,
   };
 }
 

@@ -49,14 +49,36 @@ const clientCount = async () =>
 const validation = (message: string) => ({ code: ErrorCode.Validation, message });
 
 describe('clients API', () => {
-  it('reads for every operator, writes for supervisors and admins, nothing without a session', async () => {
+  it('operators read, create clients and add phones and e-mails; changing the rest needs a supervisor; nothing without a session', async () => {
     expect((await call(null, 'GET', '/api/v1/clients')).status).toBe(401);
     expect((await call(op.cookie, 'GET', '/api/v1/clients')).status).toBe(200);
-    const refused = await call(op.cookie, 'POST', '/api/v1/clients', { name: 'X' });
+    const made = await call(op.cookie, 'POST', '/api/v1/clients', { name: 'From the inbox' });
+    expect(made.status).toBe(201);
+    expect(
+      (
+        await call(op.cookie, 'POST', `/api/v1/clients/${made.body.id}/emails`, {
+          email: 'inbox@example.com',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await call(op.cookie, 'POST', `/api/v1/clients/${made.body.id}/phones`, { phone: '+36 30 111 2233' }))
+        .status,
+    ).toBe(200);
+    const refused = await call(op.cookie, 'PATCH', `/api/v1/clients/${made.body.id}`, { category: 'vip' });
     expect(refused).toEqual({
       status: 403,
       body: { code: ErrorCode.Forbidden, message: 'This needs the role supervisor or admin.' },
     });
+    expect(
+      (
+        await call(op.cookie, 'POST', `/api/v1/clients/${made.body.id}/orders`, {
+          title: 'X',
+          stage: 'new',
+          amountDue: '1',
+        })
+      ).status,
+    ).toBe(403);
     expect((await call(supervisor, 'POST', '/api/v1/clients', { name: 'By supervisor' })).status).toBe(201);
     const spec = (await call(null, 'GET', '/api/v1/openapi.json')).body as { paths: Record<string, unknown> };
     for (const path of [

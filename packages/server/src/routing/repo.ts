@@ -101,7 +101,12 @@ export async function roundRobinState(db: Db, siteIds: string[]): Promise<Map<st
 /** Queued contacts of a workspace in service order (ids only). */
 export function queuedIds(db: Db, workspaceId: string) {
   return db
-    .select({ id: contacts.id, channel: contacts.channel })
+    .select({
+      id: contacts.id,
+      channel: contacts.channel,
+      enqueuedAt: contacts.enqueuedAt,
+      createdAt: contacts.createdAt,
+    })
     .from(contacts)
     .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.status, 'queued')))
     .orderBy(...queueOrderSql);

@@ -121,6 +121,7 @@ export function createRouter(deps: {
         position: i + 1,
         estimatedWaitSeconds: estimate(i + 1, basis),
         channel: q.channel,
+        waitingSince: (q.enqueuedAt ?? q.createdAt).toISOString(),
       });
     });
   }
@@ -134,6 +135,7 @@ export function createRouter(deps: {
       position: i + 1,
       estimatedWaitSeconds: estimate(i + 1, await repo.waitBasis(db, contact.workspaceId)),
       channel: queued[i]!.channel,
+      waitingSince: (queued[i]!.enqueuedAt ?? queued[i]!.createdAt).toISOString(),
     };
   }
 

@@ -32,4 +32,8 @@ export const toSiteAdmin = (s: SiteRow): SiteAdmin => ({
   settings: s.settings,
   hcaptchaSecretSet: s.hcaptchaSecret !== null,
   secret: s.secret,
+  routingStrategy: s.routingStrategy,
+  requiredSkills: s.requiredSkills,
+  defaultCountry: s.defaultCountry,
+  createProspects: s.createProspects,
 });

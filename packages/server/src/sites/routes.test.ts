@@ -48,6 +48,34 @@ describe('PATCH /api/v1/sites/:id', () => {
     expect(again.settings).toMatchObject({ color: '#111827', captcha: 'hcaptcha', offlineForm: true });
   });
 
+  it('sets the routing strategy, required skills, default phone country and prospect creation', async () => {
+    const res = await patch({
+      routingStrategy: 'round_robin',
+      requiredSkills: ['hungarian'],
+      defaultCountry: 'HU',
+      createProspects: false,
+    });
+    expect(res.json()).toMatchObject({
+      routingStrategy: 'round_robin',
+      requiredSkills: ['hungarian'],
+      defaultCountry: 'HU',
+      createProspects: false,
+    });
+    for (const bad of [
+      { routingStrategy: 'random' },
+      { defaultCountry: 'Hungary' },
+      { requiredSkills: ['Has Space'] },
+    ]) {
+      expect((await patch(bad)).statusCode, JSON.stringify(bad)).toBe(400);
+    }
+    await patch({
+      routingStrategy: 'least_busy',
+      requiredSkills: [],
+      defaultCountry: null,
+      createProspects: true,
+    });
+  });
+
   it('names every bad field in one answer and saves nothing', async () => {
     const before = (await patch({ settings: { greeting: 'Before' } })).json() as SiteAdmin;
     const res = await patch({

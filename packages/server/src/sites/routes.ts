@@ -60,7 +60,8 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
     '/api/v1/sites/:id',
     {
       schema: {
-        summary: 'Change a site’s name, allowed origins, widget settings or hCaptcha secret (admins)',
+        summary:
+          'Change a site’s name, allowed origins, widget settings, hCaptcha secret, routing strategy, required skills, default phone country or prospect creation (admins)',
         description:
           '`settings` is merged field by field into the stored settings. Every problem is named in one 400 answer, and nothing is saved then.',
         tags: ['sites'],
@@ -71,7 +72,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
       preHandler: [app.authenticate, app.requireRole('admin')],
     },
     async (req) => {
-      const { name, allowedOrigins, settings, hcaptchaSecret } = req.body;
+      const { name, allowedOrigins, settings, hcaptchaSecret, ...routing } = req.body;
       const saved = await db.transaction(async (tx) => {
         // Locked: two admins saving different fields at once must not undo each other.
         const [current] = await tx
@@ -96,6 +97,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
             ...(allowedOrigins !== undefined && { allowedOrigins: allowedOrigins.map((o) => o.trim()) }),
             settings: merged,
             hcaptchaSecret: secret,
+            ...routing,
             updatedAt: new Date(),
           })
           .where(eq(sites.id, current.id))

@@ -102,6 +102,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
             position: e.position,
             estimatedWaitSeconds: e.estimatedWaitSeconds,
             channel: e.channel,
+            waitingSince: e.waitingSince,
           });
         }
         break;
