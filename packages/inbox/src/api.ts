@@ -1,5 +1,17 @@
 /** REST calls to the same origin; the httpOnly session cookie authenticates them. */
-import type { ErrorBody, Message, MessageList, SessionReply, User } from '@parley/protocol';
+import type {
+  Client,
+  ClientList,
+  ContactDetails,
+  CreateClientBody,
+  ErrorBody,
+  Message,
+  MessageList,
+  OperatorProfile,
+  SessionReply,
+  Task,
+  User,
+} from '@parley/protocol';
 
 export class ApiError extends Error {
   constructor(
@@ -53,4 +65,48 @@ export async function logout(): Promise<void> {
 export async function messagesAfter(contactId: string, after: number): Promise<Message[]> {
   const url = `/api/v1/contacts/${encodeURIComponent(contactId)}/messages?after=${after}`;
   return (await call<MessageList>('GET', url)).messages ?? [];
+}
+
+const contactUrl = (id: string, rest: string) => `/api/v1/contacts/${encodeURIComponent(id)}/${rest}`;
+const clientUrl = (id: string, rest = '') =>
+  `/api/v1/clients/${encodeURIComponent(id)}${rest ? `/${rest}` : ''}`;
+
+/** The visitor panel's data: browser, pages, local time, the matched client, earlier conversations. */
+export function details(contactId: string): Promise<ContactDetails> {
+  return call<ContactDetails>('GET', contactUrl(contactId, 'details'));
+}
+
+/** Says the visitor is this client; answers with the panel's data as it is now. */
+export function linkClient(contactId: string, clientId: string): Promise<ContactDetails> {
+  return call<ContactDetails>('PUT', contactUrl(contactId, 'client'), { clientId });
+}
+
+export async function searchClients(q: string): Promise<Client[]> {
+  return (await call<ClientList>('GET', `/api/v1/clients?q=${encodeURIComponent(q)}&limit=10`)).clients;
+}
+
+export function createClient(body: CreateClientBody): Promise<Client> {
+  return call<Client>('POST', '/api/v1/clients', body);
+}
+
+export function addPhone(clientId: string, phone: string): Promise<Client> {
+  return call<Client>('POST', clientUrl(clientId, 'phones'), { phone });
+}
+
+export function addEmail(clientId: string, email: string): Promise<Client> {
+  return call<Client>('POST', clientUrl(clientId, 'emails'), { email });
+}
+
+/** The caller's tasks: open ones, or done ones. */
+export async function tasks(open: boolean): Promise<Task[]> {
+  return (await call<{ tasks: Task[] }>('GET', `/api/v1/tasks?open=${open}`)).tasks;
+}
+
+export function completeTask(id: string): Promise<Task> {
+  return call<Task>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/done`);
+}
+
+/** The team with skills and status, for transfers. */
+export async function users(): Promise<OperatorProfile[]> {
+  return (await call<{ users: OperatorProfile[] }>('GET', '/api/v1/users')).users;
 }

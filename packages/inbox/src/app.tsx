@@ -1,50 +1,86 @@
-import type { ContactSummary, Message, OperatorStatus, User } from '@parley/protocol';
+import type { ContactSummary, OperatorStatus, Task, User } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as ctl from './controller.js';
+import { Conversation, TransferDialog } from './conversation.js';
 import { clock, elapsed } from './format.js';
-import { type Key, t } from './i18n.js';
+import { useNow, useStore } from './hooks.js';
+import { channelKey, type Key, LANGUAGES, statusKey, t } from './i18n.js';
+import { askPermission, type Permission, permission, unlockAudio } from './notify.js';
 import {
-  canAccept,
+  type ChannelFilter,
   type Filter,
+  isOverdue,
   isUnanswered,
-  type Pending,
+  lastVisitorSeq,
+  type Popup,
   type State,
   selectedContact,
   type Toast,
+  taskLists,
   visibleContacts,
   waitingSince,
 } from './store.js';
 
-function useStore(): State {
-  const [state, setState] = useState(ctl.store.get());
-  useEffect(() => ctl.store.subscribe(() => setState(ctl.store.get())), []);
-  return state;
-}
+type Overlay = 'none' | 'help' | 'transfer';
 
-/** The current time, refreshed every second while `live` (for waiting times). */
-function useNow(live: boolean): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    if (!live) return;
-    const id = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(id);
-  }, [live]);
-  return now;
-}
-
-const statusKey = (s: string): Key => `s_${s}` as Key;
+/** Typing into a field: single-key shortcuts such as `?` must not fire. */
+const inField = (e: KeyboardEvent): boolean => {
+  const el = e.target as HTMLElement | null;
+  return !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+};
 
 export function App() {
   const s = useStore();
+  const [overlay, setOverlay] = useState<Overlay>('none');
+  const [tasksOpen, setTasksOpen] = useState(false);
+  // The handler is registered once; it reads the latest state and setters through this ref.
+  const live = useRef({ s, overlay });
+  live.current = { s, overlay };
+
   useEffect(() => {
     void ctl.boot();
     const onKey = (e: KeyboardEvent) => {
-      if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
+      const { s, overlay } = live.current;
+      if (s.auth !== 'in') return;
+      if (e.key === 'Escape') {
+        if (overlay !== 'none') setOverlay('none');
+        else if (s.selectedId && s.quoting[s.selectedId]) ctl.quote(s.selectedId, null);
+        else setTasksOpen(false);
+        return;
+      }
+      if (overlay !== 'none') return;
+      if (e.key === '?' && !inField(e) && !e.altKey && !e.ctrlKey && !e.metaKey) {
+        e.preventDefault();
+        setOverlay('help');
+        return;
+      }
+      if (!e.altKey || e.ctrlKey || e.metaKey) return;
+      // e.code, not e.key: on macOS Alt turns digits and letters into other characters.
+      const digit = /^Digit([1-9])$/.exec(e.code);
+      if (e.key === 'ArrowUp' || e.key === 'ArrowDown') ctl.step(e.key === 'ArrowUp' ? -1 : 1);
+      else if (digit) ctl.jump(Number(digit[1]));
+      else if (e.code === 'KeyR') document.getElementById('reply')?.focus();
+      else if (e.code === 'KeyT') setTasksOpen((v) => !v);
+      else if (e.code === 'KeyQ' && s.selectedId) {
+        const seq = lastVisitorSeq(s.conversations[s.selectedId]);
+        const m = s.conversations[s.selectedId]?.messages.find((x) => x.seq === seq);
+        if (m) {
+          ctl.quote(s.selectedId, m.id);
+          document.getElementById('reply')?.focus();
+        }
+      } else return;
       e.preventDefault();
-      ctl.step(e.key === 'ArrowUp' ? -1 : 1);
     };
+    // Audio may only start after a user gesture; the first one unlocks the chime for later frames.
+    const unlock = () => unlockAudio();
     document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
+    document.addEventListener('pointerdown', unlock);
+    document.addEventListener('keydown', unlock);
+    return () => {
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('pointerdown', unlock);
+      document.removeEventListener('keydown', unlock);
+    };
   }, []);
 
   if (s.auth === 'unknown') return <p class="boot">{t('loading')}</p>;
@@ -52,16 +88,33 @@ export function App() {
   const contact = selectedContact(s);
   return (
     <div class="shell">
-      <TopBar user={s.user} connection={s.connection} />
+      <TopBar
+        state={s}
+        user={s.user}
+        tasksOpen={tasksOpen}
+        onTasks={() => setTasksOpen((v) => !v)}
+        onHelp={() => setOverlay('help')}
+      />
       <div class="panes">
         <Queue state={s} />
         {contact ? (
-          <Conversation key={contact.id} state={s} contact={contact} />
+          <Conversation
+            key={contact.id}
+            state={s}
+            contact={contact}
+            onTransfer={() => setOverlay('transfer')}
+          />
         ) : (
           <p class="placeholder">{s.connection === 'open' ? t('pick') : t('connecting')}</p>
         )}
+        {tasksOpen && <Tasks state={s} onClose={() => setTasksOpen(false)} />}
       </div>
+      <Popups popups={s.popups} />
       <Toasts toasts={s.toasts} />
+      {overlay === 'help' && <Help onClose={() => setOverlay('none')} />}
+      {overlay === 'transfer' && contact && (
+        <TransferDialog state={s} contact={contact} onClose={() => setOverlay('none')} />
+      )}
     </div>
   );
 }
@@ -99,7 +152,22 @@ function Login() {
   );
 }
 
-function TopBar({ user, connection }: { user: User; connection: State['connection'] }) {
+function TopBar({
+  state,
+  user,
+  tasksOpen,
+  onTasks,
+  onHelp,
+}: {
+  state: State;
+  user: User;
+  tasksOpen: boolean;
+  onTasks: () => void;
+  onHelp: () => void;
+}) {
+  const [perm, setPerm] = useState<Permission>(permission());
+  const open = taskLists(state).open.length;
+  const connection = state.connection;
   return (
     <header class="top">
       <span class="brand">Parley</span>
@@ -118,6 +186,48 @@ function TopBar({ user, connection }: { user: User; connection: State['connectio
       <span role="status" class="conn">
         {connection === 'closed' ? t('reconnecting') : connection === 'connecting' ? t('connecting') : ''}
       </span>
+      <button type="button" aria-expanded={tasksOpen} onClick={onTasks}>
+        {t('tasks')}
+        {open > 0 && <span class="count"> {open}</span>}
+      </button>
+      <button
+        type="button"
+        aria-pressed={state.muted}
+        aria-label={t('mute')}
+        title={t('mute')}
+        onClick={() => ctl.setMuted(!state.muted)}
+      >
+        <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" class="icon">
+          <path
+            d="M12 3a6 6 0 0 0-6 6v4l-2 3h16l-2-3V9a6 6 0 0 0-6-6Zm-2 15a2 2 0 0 0 4 0"
+            fill="none"
+            stroke="currentColor"
+            stroke-width="2"
+            stroke-linejoin="round"
+          />
+          {state.muted && <path d="M4 4l16 16" stroke="currentColor" stroke-width="2" />}
+        </svg>
+      </button>
+      {perm === 'default' && (
+        // A user gesture: browsers refuse permission prompts that no click asked for.
+        <button type="button" onClick={async () => setPerm(await askPermission())}>
+          {t('notifications')}
+        </button>
+      )}
+      <select
+        aria-label={t('language')}
+        value={state.lang}
+        onChange={(e) => ctl.setLanguage(e.currentTarget.value)}
+      >
+        {LANGUAGES.map((l) => (
+          <option key={l.code} value={l.code} lang={l.code}>
+            {l.name}
+          </option>
+        ))}
+      </select>
+      <button type="button" aria-label={t('help')} title={t('help')} onClick={onHelp}>
+        ?
+      </button>
       <button type="button" onClick={() => void ctl.logOut()}>
         {t('logout')}
       </button>
@@ -129,17 +239,38 @@ function Queue({ state }: { state: State }) {
   const list = visibleContacts(state);
   const now = useNow(list.some(isUnanswered));
   return (
-    <nav class="queue-pane">
-      <fieldset class="filters" aria-label={t('filter')}>
-        {(['all', 'mine', 'unassigned'] as Filter[]).map((f) => (
-          <button key={f} type="button" aria-pressed={state.filter === f} onClick={() => ctl.setFilter(f)}>
-            {t(f)}
-          </button>
-        ))}
-      </fieldset>
+    <nav class="queue-pane" aria-label={t('queue')}>
+      <div class="filters">
+        <fieldset aria-label={t('filter')}>
+          {(['all', 'mine', 'unassigned'] as Filter[]).map((f) => (
+            <button key={f} type="button" aria-pressed={state.filter === f} onClick={() => ctl.setFilter(f)}>
+              {t(f)}
+            </button>
+          ))}
+        </fieldset>
+        <select
+          aria-label={t('channel')}
+          value={state.channel}
+          onChange={(e) => ctl.setChannel(e.currentTarget.value as ChannelFilter)}
+        >
+          <option value="any">{t('anyChannel')}</option>
+          {(['chat', 'voice', 'callback'] as const).map((ch) => (
+            <option key={ch} value={ch}>
+              {t(channelKey(ch))}
+            </option>
+          ))}
+        </select>
+      </div>
       <ul aria-label={t('queue')} class="queue">
         {list.map((c) => (
-          <QueueItem key={c.id} contact={c} selected={c.id === state.selectedId} now={now} />
+          <QueueItem
+            key={c.id}
+            contact={c}
+            selected={c.id === state.selectedId}
+            unread={state.unread[c.id] ?? 0}
+            draft={!!state.drafts[c.id]}
+            now={now}
+          />
         ))}
       </ul>
       {list.length === 0 && <p class="empty">{t('empty')}</p>}
@@ -150,10 +281,14 @@ function Queue({ state }: { state: State }) {
 function QueueItem({
   contact: c,
   selected,
+  unread,
+  draft,
   now,
 }: {
   contact: ContactSummary;
   selected: boolean;
+  unread: number;
+  draft: boolean;
   now: number;
 }) {
   const unanswered = isUnanswered(c);
@@ -165,15 +300,27 @@ function QueueItem({
         class={`item${unanswered ? ' unanswered' : ''}${selected ? ' selected' : ''}`}
         aria-current={selected ? 'true' : undefined}
         data-contact-id={c.id}
+        data-channel={c.channel}
         onClick={() => ctl.select(c.id)}
       >
         <span class="row">
           <span class="name">{c.visitorName}</span>
           <time dateTime={at}>{clock(at)}</time>
         </span>
-        <span class="preview">{c.lastMessage ?? ''}</span>
+        <span class="preview">
+          {draft && <span class="draft-mark">✎ </span>}
+          {c.lastMessage ?? ''}
+        </span>
         <span class="row">
-          <span class={`badge s-${c.status}`}>{t(statusKey(c.status))}</span>
+          <span class="tags">
+            <span class={`badge ch ch-${c.channel}`}>{t(channelKey(c.channel))}</span>
+            <span class={`badge s-${c.status}`}>{t(statusKey(c.status))}</span>
+            {unread > 0 && (
+              <span class="badge unread" data-unread={unread}>
+                {unread} {t('unread')}
+              </span>
+            )}
+          </span>
           {unanswered && (
             <span class="wait">
               {t('waiting')} {elapsed(waitingSince(c), now)}
@@ -185,183 +332,146 @@ function QueueItem({
   );
 }
 
-function Conversation({ state, contact: c }: { state: State; contact: ContactSummary }) {
-  const conv = state.conversations[c.id];
-  const messages = conv?.messages ?? [];
-  const pending = state.pending.filter((p) => p.contactId === c.id);
-  const seen = state.seen[c.id] ?? 0;
-  const closed = c.status === 'closed';
-  const log = useRef<HTMLDivElement>(null);
-  const count = messages.length + pending.length;
-  useEffect(() => {
-    const el = log.current;
-    if (el && count >= 0) el.scrollTop = el.scrollHeight;
-  }, [count]);
-  const byId = new Map(messages.map((m) => [m.id, m]));
+function Tasks({ state, onClose }: { state: State; onClose: () => void }) {
+  const { open, done } = taskLists(state);
+  const now = useNow(true);
+  useEffect(() => ctl.refreshTasks(), []);
   return (
-    <section class="conv" aria-label={c.visitorName}>
-      <header class="conv-head">
-        <h2>{c.visitorName}</h2>
-        <span class={`badge s-${c.status}`}>{t(statusKey(c.status))}</span>
-        <span class="grow" />
-        {canAccept(c) && (
-          <button type="button" class="primary" onClick={() => ctl.accept(c.id)}>
-            {t('accept')}
-          </button>
-        )}
-        {!closed && (
-          <button type="button" onClick={() => ctl.close(c.id)}>
-            {t('close')}
-          </button>
-        )}
+    <section class="drawer" aria-label={t('tasks')}>
+      <header class="drawer-head">
+        <h2>{t('tasks')}</h2>
+        <button type="button" aria-label={t('close')} onClick={onClose}>
+          ×
+        </button>
       </header>
-      <div class="conv-body">
-        <div class="thread">
-          <div role="log" class="log" ref={log}>
-            {conv && !conv.loaded && messages.length === 0 && <p class="hint">{t('loading')}</p>}
-            {messages.map((m) => (
-              <MessageItem
-                key={m.id}
-                m={m}
-                quoted={m.quoteId ? byId.get(m.quoteId) : undefined}
-                seen={seen}
-              />
+      <h3>{t('openTasks')}</h3>
+      {open.length ? (
+        <ul class="tasks" aria-label={t('openTasks')}>
+          {open.map((task) => (
+            <TaskItem key={task.id} task={task} now={now} />
+          ))}
+        </ul>
+      ) : (
+        <p class="hint">{t('noTasks')}</p>
+      )}
+      {done.length > 0 && (
+        <>
+          <h3>{t('doneTasks')}</h3>
+          <ul class="tasks done" aria-label={t('doneTasks')}>
+            {done.slice(0, 20).map((task) => (
+              <TaskItem key={task.id} task={task} now={now} />
             ))}
-            {pending.map((p) => (
-              <PendingItem key={p.clientId} p={p} />
-            ))}
-          </div>
-          {state.typing[c.id] && <p class="typing">{t('typing')}</p>}
-          <Composer contactId={c.id} disabled={closed} />
-        </div>
-        <Side contact={c} />
-      </div>
+          </ul>
+        </>
+      )}
     </section>
   );
 }
 
-function MessageItem({ m, quoted, seen }: { m: Message; quoted: Message | undefined; seen: number }) {
-  const read = m.author.kind === 'operator' && m.seq <= seen;
+function TaskItem({ task, now }: { task: Task; now: number }) {
+  const overdue = isOverdue(task, now);
   return (
-    <div class="msg" data-author={m.author.kind} data-seq={m.seq} data-seen={read ? 'true' : undefined}>
-      {m.author.kind !== 'system' && <span class="who">{m.author.name}</span>}
-      {quoted && <blockquote>{quoted.body}</blockquote>}
-      <p class="body">{m.body}</p>
+    <li data-task-id={task.id} data-done={task.doneAt ? 'true' : undefined} class={overdue ? 'overdue' : ''}>
+      <span class="task-title">{task.title}</span>
       <span class="meta">
-        <time dateTime={m.createdAt}>{clock(m.createdAt)}</time>
-        {read && <span title={t('seenUpTo')}> ✓✓</span>}
+        {task.dueAt && (
+          <span data-field="due">
+            {t('due')}: <time dateTime={task.dueAt}>{clock(task.dueAt)}</time>
+            {overdue && <strong> {t('overdue')}</strong>}
+          </span>
+        )}
+        {task.doneAt && (
+          <span data-field="done">
+            {t('doneAt')}: <time dateTime={task.doneAt}>{clock(task.doneAt)}</time>
+          </span>
+        )}
       </span>
-    </div>
+      <span class="buttons">
+        {task.contactId && (
+          <button type="button" class="link" onClick={() => ctl.select(task.contactId)}>
+            {t('openConversation')}
+          </button>
+        )}
+        {!task.doneAt && (
+          <button type="button" onClick={() => void ctl.completeTask(task.id)}>
+            {t('markDone')}
+          </button>
+        )}
+      </span>
+    </li>
   );
 }
 
-function PendingItem({ p }: { p: Pending }) {
+function Popups({ popups }: { popups: Popup[] }) {
+  const first = popups[0];
+  useEffect(() => {
+    if (!first) return;
+    const id = setTimeout(() => ctl.dismissPopup(first.id), 30_000); // 30 s
+    return () => clearTimeout(id);
+  }, [first]);
   return (
-    <div class="msg pending" data-author="operator" data-pending={p.failed ? 'failed' : 'true'}>
-      <p class="body">{p.body}</p>
-      <span class="meta">
-        {p.failed ? (
-          <>
-            {t('notSent')}{' '}
-            <button type="button" class="link" onClick={() => ctl.retry(p.clientId)}>
-              {t('retry')}
+    <div class="popups">
+      {popups.map((p) => (
+        <div
+          key={p.id}
+          class={`popup popup-${p.kind}`}
+          role="alertdialog"
+          aria-label={p.kind === 'task' ? t('newTask') : t('newContact')}
+        >
+          <strong>{p.kind === 'task' ? t('newTask') : t('newContact')}</strong>
+          <span class="popup-text">{p.text}</span>
+          <span class="buttons">
+            {p.contactId && (
+              <button type="button" class="primary" onClick={() => ctl.openPopup(p)}>
+                {t('open')}
+              </button>
+            )}
+            <button type="button" aria-label={t('dismiss')} onClick={() => ctl.dismissPopup(p.id)}>
+              ×
             </button>
-          </>
-        ) : (
-          t('sending')
-        )}
-      </span>
+          </span>
+        </div>
+      ))}
     </div>
   );
 }
 
-function Composer({ contactId, disabled }: { contactId: string; disabled: boolean }) {
-  const [text, setText] = useState(ctl.drafts.get(contactId) ?? '');
-  const update = (v: string) => {
-    setText(v);
-    if (v) ctl.drafts.set(contactId, v);
-    else ctl.drafts.delete(contactId);
-  };
-  const submit = () => {
-    const body = text.trim();
-    if (!body || disabled) return;
-    ctl.reply(contactId, body);
-    update('');
-  };
-  return (
-    <form
-      class="composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-    >
-      <textarea
-        aria-label={t('reply')}
-        value={text}
-        maxLength={4000}
-        rows={3}
-        disabled={disabled}
-        onInput={(e) => {
-          update(e.currentTarget.value);
-          if (e.currentTarget.value) ctl.typing(contactId);
-        }}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.isComposing) {
-            e.preventDefault();
-            submit();
-          } else if (e.key === 'Escape') {
-            e.currentTarget.blur();
-            ctl.stopTyping();
-          }
-        }}
-      />
-      <button type="submit" class="primary" disabled={disabled}>
-        {t('send')}
-      </button>
-    </form>
-  );
-}
+const SHORTCUTS: [string, Key][] = [
+  ['Alt+↓', 'k_next'],
+  ['Alt+↑', 'k_prev'],
+  ['Alt+1…9', 'k_nth'],
+  ['Alt+R', 'k_reply'],
+  ['Alt+Q', 'k_quote'],
+  ['Enter', 'k_send'],
+  ['Alt+T', 'k_tasks'],
+  ['?', 'k_help'],
+  ['Esc', 'k_escape'],
+];
 
-/** Only http(s) URLs become links: a visitor-supplied `javascript:` URL must not be clickable. */
-const safeUrl = (u: string): boolean => /^https?:\/\//i.test(u);
-
-function Side({ contact: c }: { contact: ContactSummary }) {
-  const answers = Object.entries(c.answers ?? {});
+function Help({ onClose }: { onClose: () => void }) {
+  const close = useRef<HTMLButtonElement>(null);
+  useEffect(() => close.current?.focus(), []);
   return (
-    <aside class="side" aria-label={t('visitor')}>
-      {answers.length > 0 && (
-        <>
-          <h3>{t('answers')}</h3>
-          <dl>
-            {answers.map(([k, v]) => (
-              <div key={k}>
-                <dt>{k}</dt>
-                <dd>{v}</dd>
-              </div>
-            ))}
-          </dl>
-        </>
-      )}
-      <h3>{t('page')}</h3>
-      <p class="url">
-        {c.pageUrl && safeUrl(c.pageUrl) ? (
-          <a href={c.pageUrl} target="_blank" rel="noopener noreferrer">
-            {c.pageUrl}
-          </a>
-        ) : (
-          (c.pageUrl ?? t('never'))
-        )}
-      </p>
-      <h3>{t('lastSeen')}</h3>
-      <p>
-        {c.visitorLastSeenAt ? (
-          <time dateTime={c.visitorLastSeenAt}>{clock(c.visitorLastSeenAt)}</time>
-        ) : (
-          t('never')
-        )}
-      </p>
-    </aside>
+    <div class="overlay">
+      <div class="dialog" role="dialog" aria-modal="true" aria-label={t('help')}>
+        <h2>{t('help')}</h2>
+        <dl class="shortcuts">
+          {SHORTCUTS.map(([keys, what]) => (
+            <div key={keys}>
+              <dt>
+                <kbd dir="ltr">{keys}</kbd>
+              </dt>
+              <dd>{t(what)}</dd>
+            </div>
+          ))}
+        </dl>
+        <div class="buttons">
+          <button ref={close} type="button" onClick={onClose}>
+            {t('close')}
+          </button>
+        </div>
+      </div>
+    </div>
   );
 }
 

@@ -1,20 +1,32 @@
-import type { ContactSummary, Message, OperatorOutbound, User } from '@parley/protocol';
+import type {
+  ContactSummary,
+  Message,
+  OperatorOutbound,
+  OperatorProfile,
+  Task,
+  User,
+} from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   type Action,
   asFrame,
+  canDelete,
   contiguousSeq,
   createStore,
   eventsFor,
   initialState,
+  isOverdue,
   isUnanswered,
   lastVisitorSeq,
   mergeMessages,
   neighbour,
+  nth,
+  parseDrafts,
   reduce,
   resendable,
   type State,
   selectedContact,
+  taskLists,
   visibleContacts,
   waitingSince,
 } from './store.js';
@@ -29,6 +41,7 @@ const user: User = { id: ME, email: 'op@example.com', name: 'Olga', role: 'opera
 
 function contact(n: number, over: Partial<ContactSummary> = {}): ContactSummary {
   return {
+    handoffNote: null,
     id: cid(n),
     siteId: SITE,
     channel: 'chat',
@@ -554,5 +567,334 @@ describe('a deleted message', () => {
       [1, '', '2025-01-01T10:05:00.000Z'],
       [2, 'fine', null],
     ]);
+  });
+});
+
+const tid = (n: number) => `30000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+function task(n: number, over: Partial<Task> = {}): Task {
+  return {
+    id: tid(n),
+    title: `Task ${n}`,
+    assigneeId: ME,
+    contactId: cid(n),
+    clientId: null,
+    orderId: null,
+    dueAt: null,
+    doneAt: null,
+    createdAt: `2025-01-01T09:0${n}:00.000Z`,
+    ...over,
+  };
+}
+
+describe('the channel filter', () => {
+  it('shows one channel or all, together with mine / unassigned', () => {
+    const base = run(
+      initialState(),
+      ready(
+        contact(1, { channel: 'chat' }),
+        contact(2, { channel: 'callback', callbackPhone: '+3612345678' }),
+        contact(3, { channel: 'voice', assigneeId: ME, status: 'active' }),
+        contact(4, { channel: 'chat', assigneeId: ME, status: 'active' }),
+      ),
+    );
+    const ids = (...actions: Action[]) => visibleContacts(run(base, ...actions)).map((c) => c.id);
+    expect(ids()).toEqual([cid(4), cid(3), cid(2), cid(1)]);
+    expect(ids({ type: 'channel', channel: 'callback' })).toEqual([cid(2)]);
+    expect(ids({ type: 'channel', channel: 'voice' })).toEqual([cid(3)]);
+    expect(ids({ type: 'channel', channel: 'chat' })).toEqual([cid(4), cid(1)]);
+    expect(ids({ type: 'channel', channel: 'chat' }, { type: 'filter', filter: 'mine' })).toEqual([cid(4)]);
+    expect(ids({ type: 'channel', channel: 'chat' }, { type: 'filter', filter: 'unassigned' })).toEqual([
+      cid(1),
+    ]);
+    expect(ids({ type: 'channel', channel: 'voice' }, { type: 'channel', channel: 'any' })).toHaveLength(4);
+  });
+
+  it('Alt+digit picks the n-th visible contact', () => {
+    const s = run(initialState(), ready(contact(1), contact(2), contact(3)));
+    expect(nth(s, 1)).toBe(cid(3));
+    expect(nth(s, 3)).toBe(cid(1));
+    expect(nth(s, 4)).toBeNull();
+  });
+});
+
+describe('drafts', () => {
+  it('are kept per conversation while switching', () => {
+    let s = run(
+      initialState(),
+      ready(contact(1), contact(2)),
+      { type: 'select', contactId: cid(1) },
+      { type: 'draft', contactId: cid(1), text: 'half a thought' },
+      { type: 'select', contactId: cid(2) },
+      { type: 'draft', contactId: cid(2), text: 'other' },
+      { type: 'select', contactId: cid(1) },
+    );
+    expect(s.drafts).toEqual({ [cid(1)]: 'half a thought', [cid(2)]: 'other' });
+    s = reduce(s, { type: 'draft', contactId: cid(2), text: '' });
+    expect(s.drafts).toEqual({ [cid(1)]: 'half a thought' });
+    // The same text again is no change (no storage write, no re-render).
+    expect(reduce(s, { type: 'draft', contactId: cid(1), text: 'half a thought' })).toBe(s);
+  });
+
+  it('are spent when the reply is queued', () => {
+    const s = run(
+      initialState(),
+      ready(contact(1), contact(2)),
+      { type: 'draft', contactId: cid(1), text: 'Hello' },
+      { type: 'draft', contactId: cid(2), text: 'Keep me' },
+      {
+        type: 'queue',
+        pending: { clientId: 'c1', contactId: cid(1), body: 'Hello', createdAt: '2025-01-01T11:00:00.000Z' },
+      },
+    );
+    expect(s.drafts).toEqual({ [cid(2)]: 'Keep me' });
+  });
+
+  it('survive a reload through storage, and a lapsed session, but not a deliberate logout', () => {
+    const saved = JSON.stringify({ [cid(1)]: 'draft one', [cid(2)]: 7, [cid(3)]: '' });
+    const restored = parseDrafts(saved);
+    expect(restored).toEqual({ [cid(1)]: 'draft one' });
+    expect(parseDrafts('not json')).toEqual({});
+    expect(parseDrafts('[1,2]')).toEqual({});
+    expect(parseDrafts(null)).toEqual({});
+    const s = run(initialState(null, 'unknown', { drafts: restored }), ready(contact(1)));
+    expect(s.drafts[cid(1)]).toBe('draft one');
+    expect(reduce(s, { type: 'logout' }).drafts).toEqual({ [cid(1)]: 'draft one' });
+    expect(reduce(s, { type: 'logout', forget: true }).drafts).toEqual({});
+  });
+});
+
+describe('quotes', () => {
+  const loaded = run(
+    initialState(),
+    ready(contact(1, { status: 'active', assigneeId: ME })),
+    { type: 'select', contactId: cid(1) },
+    { type: 'loaded', contactId: cid(1), messages: [msg(1, 1, { body: 'A?' }), msg(1, 2, { body: 'B?' })] },
+  );
+  const send = (clientId: string, body: string, quoteId: string): Action => ({
+    type: 'queue',
+    pending: { clientId, contactId: cid(1), body, quoteId, createdAt: '2025-01-01T11:01:00.000Z' },
+  });
+  const ack = (clientId: string, seq: number): Action =>
+    frame({
+      type: 'ack',
+      contactId: cid(1),
+      clientId,
+      id: mid(1000 + seq),
+      seq,
+      createdAt: `2025-01-01T11:02:0${seq}.000Z`,
+    });
+
+  it('answer several questions one by one, each reply with its own quote', () => {
+    let s = reduce(loaded, { type: 'quote', contactId: cid(1), messageId: mid(1001) });
+    expect(s.quoting[cid(1)]).toBe(mid(1001));
+    s = reduce(s, send('ca', 'Answer A', mid(1001)));
+    expect(s.quoting[cid(1)]).toBeUndefined(); // spent by the reply
+    s = reduce(s, { type: 'quote', contactId: cid(1), messageId: mid(1002) });
+    s = reduce(s, send('cb', 'Answer B', mid(1002)));
+    expect(s.pending.map((p) => [p.body, p.quoteId])).toEqual([
+      ['Answer A', mid(1001)],
+      ['Answer B', mid(1002)],
+    ]);
+    s = run(s, ack('ca', 3), ack('cb', 4));
+    expect(s.conversations[cid(1)]!.messages.map((m) => [m.body, m.quoteId])).toEqual([
+      ['A?', null],
+      ['B?', null],
+      ['Answer A', mid(1001)],
+      ['Answer B', mid(1002)],
+    ]);
+  });
+
+  it('is per conversation and can be cancelled', () => {
+    let s = run(
+      loaded,
+      { type: 'quote', contactId: cid(1), messageId: mid(1001) },
+      { type: 'quote', contactId: cid(2), messageId: mid(2001) },
+    );
+    s = reduce(s, { type: 'quote', contactId: cid(1), messageId: null });
+    expect(s.quoting).toEqual({ [cid(2)]: mid(2001) });
+    expect(reduce(s, { type: 'quote', contactId: cid(1), messageId: null })).toBe(s);
+  });
+});
+
+describe('deleting a reply', () => {
+  const mine = msg(1, 1, { author: { kind: 'operator', id: ME, name: 'Olga' } });
+  const theirs = msg(1, 2, { author: { kind: 'operator', id: OTHER, name: 'Bob' } });
+  const visitor = msg(1, 3);
+
+  it('operators may delete their own replies; supervisors and admins any reply; nobody a visitor message', () => {
+    expect(canDelete(mine, user)).toBe(true);
+    expect(canDelete(theirs, user)).toBe(false);
+    expect(canDelete(visitor, user)).toBe(false);
+    const admin: User = { ...user, role: 'admin' };
+    expect(canDelete(theirs, admin)).toBe(true);
+    expect(canDelete(visitor, admin)).toBe(false);
+    expect(canDelete({ ...mine, deletedAt: '2025-01-01T12:00:00.000Z' }, user)).toBe(false);
+    expect(canDelete(mine, null)).toBe(false);
+  });
+
+  it('a quote of a deleted message points at the emptied message', () => {
+    let s = run(
+      initialState(),
+      ready(contact(1)),
+      { type: 'select', contactId: cid(1) },
+      { type: 'loaded', contactId: cid(1), messages: [mine, msg(1, 2, { quoteId: mine.id })] },
+    );
+    s = reduce(
+      s,
+      frame({
+        type: 'deleted',
+        contactId: cid(1),
+        messageId: mine.id,
+        by: ME,
+        at: '2025-01-01T12:00:00.000Z',
+      }),
+    );
+    const [first, second] = s.conversations[cid(1)]!.messages;
+    expect(first).toMatchObject({ body: '', deletedAt: '2025-01-01T12:00:00.000Z' });
+    expect(second!.quoteId).toBe(mine.id);
+  });
+});
+
+describe('unread counts', () => {
+  it('count visitor messages of conversations not on screen, until opened', () => {
+    let s = run(
+      initialState(),
+      ready(contact(1), contact(2)),
+      { type: 'select', contactId: cid(1) },
+      frame({ type: 'message', message: msg(2, 1) }),
+      frame({ type: 'message', message: msg(2, 2) }),
+      frame({ type: 'message', message: msg(2, 2) }), // a repeat is not another message
+      frame({ type: 'message', message: msg(1, 1) }), // on screen
+      frame({
+        type: 'message',
+        message: msg(2, 3, { author: { kind: 'operator', id: OTHER, name: 'Bob' } }),
+      }),
+    );
+    expect(s.unread).toEqual({ [cid(2)]: 2 });
+    s = reduce(s, { type: 'select', contactId: cid(2) });
+    expect(s.unread).toEqual({});
+  });
+});
+
+describe('tasks', () => {
+  it('a task frame stores the task and raises a pop-up once', () => {
+    let s = run(initialState(), ready(contact(1)));
+    const f = { type: 'task', task: task(1) } as const;
+    expect(eventsFor(s, f)).toEqual([{ kind: 'new-task', task: task(1) }]);
+    s = reduce(s, frame(f));
+    expect(s.tasks[tid(1)]).toEqual(task(1));
+    expect(s.popups).toEqual([{ id: 1, kind: 'task', text: 'Task 1', contactId: cid(1) }]);
+    expect(eventsFor(s, f)).toEqual([]);
+    s = reduce(s, frame(f));
+    expect(s.popups).toHaveLength(1);
+  });
+
+  it('a loaded list merges; a done task is not reopened by a late frame', () => {
+    let s = run(initialState(), ready(), { type: 'tasks', tasks: [task(1), task(2)] });
+    expect(s.popups).toEqual([]); // a REST load is not news
+    s = reduce(s, { type: 'tasks', tasks: [task(1, { doneAt: '2025-01-01T12:00:00.000Z' })] });
+    s = reduce(s, frame({ type: 'task', task: task(1) }));
+    expect(s.tasks[tid(1)]!.doneAt).toBe('2025-01-01T12:00:00.000Z');
+    expect(s.popups).toEqual([]);
+  });
+
+  it('lists open tasks by due time (undated last), then done ones latest first', () => {
+    const s = run(initialState(), {
+      type: 'tasks',
+      tasks: [
+        task(1),
+        task(2, { dueAt: '2025-01-03T00:00:00.000Z' }),
+        task(3, { dueAt: '2025-01-02T00:00:00.000Z' }),
+        task(4, { doneAt: '2025-01-01T10:00:00.000Z' }),
+        task(5, { doneAt: '2025-01-01T11:00:00.000Z' }),
+      ],
+    });
+    const { open, done } = taskLists(s);
+    expect(open.map((t) => t.id)).toEqual([tid(3), tid(2), tid(1)]);
+    expect(done.map((t) => t.id)).toEqual([tid(5), tid(4)]);
+    const now = Date.parse('2025-01-02T12:00:00.000Z');
+    expect(isOverdue(task(3, { dueAt: '2025-01-02T00:00:00.000Z' }), now)).toBe(true);
+    expect(isOverdue(task(2, { dueAt: '2025-01-03T00:00:00.000Z' }), now)).toBe(false);
+    expect(isOverdue(task(1), now)).toBe(false);
+    expect(
+      isOverdue(task(6, { dueAt: '2025-01-01T00:00:00.000Z', doneAt: '2025-01-01T01:00:00.000Z' }), now),
+    ).toBe(false);
+  });
+
+  it('malformed task frames are dropped', () => {
+    const s = run(initialState(), ready());
+    for (const bad of [{ type: 'task' }, { type: 'task', task: { id: tid(1) } }]) {
+      expect(asFrame(bad)).toBeNull();
+      expect(reduce(s, { type: 'frame', frame: bad })).toBe(s);
+    }
+  });
+});
+
+describe('pop-ups', () => {
+  it('a new contact raises one; known contacts and the ready snapshot do not', () => {
+    let s = run(initialState(), ready(contact(1)));
+    expect(s.popups).toEqual([]);
+    s = reduce(s, frame({ type: 'contact', contact: contact(1, { status: 'assigned', assigneeId: ME }) }));
+    expect(s.popups).toEqual([]);
+    s = reduce(s, frame({ type: 'contact', contact: contact(2) }));
+    expect(s.popups).toEqual([{ id: 1, kind: 'contact', text: 'Visitor 2', contactId: cid(2) }]);
+    s = reduce(s, { type: 'popup-dismiss', id: 1 });
+    expect(s.popups).toEqual([]);
+  });
+
+  it('opening the conversation dismisses its pop-ups', () => {
+    const s = run(
+      initialState(),
+      ready(),
+      frame({ type: 'contact', contact: contact(1) }),
+      frame({ type: 'contact', contact: contact(2) }),
+      frame({ type: 'task', task: task(1) }),
+      { type: 'select', contactId: cid(1) },
+    );
+    expect(s.popups.map((p) => p.contactId)).toEqual([cid(2)]);
+  });
+
+  it('are capped, newest kept', () => {
+    let s = run(initialState(), ready());
+    for (let n = 1; n <= 6; n++) s = reduce(s, frame({ type: 'contact', contact: contact(n) }));
+    expect(s.popups.map((p) => p.text)).toEqual(['Visitor 3', 'Visitor 4', 'Visitor 5', 'Visitor 6']);
+  });
+});
+
+describe('the team, sound and language', () => {
+  const op = (id: string, status: OperatorProfile['status']): OperatorProfile => ({
+    id,
+    name: id === ME ? 'Olga' : 'Bob',
+    email: `${id}@example.com`,
+    role: 'operator',
+    status,
+    maxChats: 3,
+    skills: ['billing'],
+    experience: 1,
+    costTier: 1,
+    extension: null,
+    avatarUrl: null,
+  });
+
+  it('presence frames keep the operators list current', () => {
+    let s = run(initialState(), ready(), {
+      type: 'operators',
+      operators: [op(ME, 'online'), op(OTHER, 'offline')],
+    });
+    s = reduce(s, frame({ type: 'presence', userId: OTHER, status: 'away' }));
+    expect(s.operators.map((o) => o.status)).toEqual(['online', 'away']);
+  });
+
+  it('mute and language are remembered across a logout', () => {
+    let s = run(initialState(null, 'unknown', { muted: false, lang: 'en' }), ready(), {
+      type: 'mute',
+      muted: true,
+    });
+    s = reduce(s, { type: 'lang', lang: 'ar' });
+    expect(s.muted).toBe(true);
+    expect(reduce(s, { type: 'mute', muted: true })).toBe(s);
+    const out = reduce(s, { type: 'logout', forget: true });
+    expect([out.muted, out.lang, out.auth]).toEqual([true, 'ar', 'out']);
   });
 });

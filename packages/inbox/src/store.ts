@@ -2,9 +2,21 @@
  * The inbox state and the reducer that applies server frames and user actions to it. DOM-free and
  * pure, so every ordering case (late acks, duplicate messages, stale contact frames) is unit-tested.
  */
-import type { ContactSummary, Message, OperatorOutbound, OperatorStatus, User } from '@parley/protocol';
+import type {
+  Channel,
+  ContactDetails,
+  ContactSummary,
+  Message,
+  OperatorOutbound,
+  OperatorProfile,
+  OperatorStatus,
+  Task,
+  User,
+} from '@parley/protocol';
 
 export type Filter = 'all' | 'mine' | 'unassigned';
+/** The queue's channel filter: one channel, or every channel. */
+export type ChannelFilter = Channel | 'any';
 export type Connection = 'connecting' | 'open' | 'closed';
 /** unknown: GET /me has not answered yet; out: show the login page; in: the inbox. */
 export type Auth = 'unknown' | 'out' | 'in';
@@ -33,6 +45,16 @@ export interface Toast {
   message: string;
 }
 
+/** An in-app pop-up for something that needs the operator: a new contact or a new task. */
+export interface Popup {
+  id: number;
+  kind: 'contact' | 'task';
+  /** The task's title, or the visitor's name. */
+  text: string;
+  /** The conversation the pop-up opens, if any. */
+  contactId: string | null;
+}
+
 export interface State {
   auth: Auth;
   user: User | null;
@@ -50,18 +72,54 @@ export interface State {
   presence: Record<string, OperatorStatus>;
   selectedId: string | null;
   filter: Filter;
+  channel: ChannelFilter;
   connection: Connection;
   toasts: Toast[];
   nextToastId: number;
+  /** Unsent text per conversation (persisted by the controller, so it survives a reload). */
+  drafts: Record<string, string>;
+  /** The message the next reply quotes, per conversation. */
+  quoting: Record<string, string>;
+  /** Visitor messages that arrived while another conversation was open, per contact. */
+  unread: Record<string, number>;
+  /** This operator's tasks, open and done, by id. */
+  tasks: Record<string, Task>;
+  /** The visitor panel's data, per contact (GET /contacts/:id/details). */
+  details: Record<string, ContactDetails>;
+  /** The team, for transfers (GET /users); kept current by presence frames. */
+  operators: OperatorProfile[];
+  popups: Popup[];
+  nextPopupId: number;
+  /** No sound for new contacts and tasks. */
+  muted: boolean;
+  /** The interface language (en, ru, ar). */
+  lang: string;
+}
+
+/** What the controller restores from storage at start-up. */
+export interface Restored {
+  drafts?: Record<string, string>;
+  muted?: boolean;
+  lang?: string;
 }
 
 export type Action =
   | { type: 'frame'; frame: unknown }
   | { type: 'login'; user: User }
-  | { type: 'logout' }
+  /** `forget`: the operator logged out on purpose, so their drafts go too (not on an expired session). */
+  | { type: 'logout'; forget?: boolean }
   | { type: 'connection'; connection: Connection }
   | { type: 'select'; contactId: string | null }
   | { type: 'filter'; filter: Filter }
+  | { type: 'channel'; channel: ChannelFilter }
+  | { type: 'draft'; contactId: string; text: string }
+  | { type: 'quote'; contactId: string; messageId: string | null }
+  | { type: 'tasks'; tasks: Task[] }
+  | { type: 'details'; details: ContactDetails }
+  | { type: 'operators'; operators: OperatorProfile[] }
+  | { type: 'popup-dismiss'; id: number }
+  | { type: 'mute'; muted: boolean }
+  | { type: 'lang'; lang: string }
   | { type: 'loaded'; contactId: string; messages: Message[] }
   | { type: 'queue'; pending: Pending }
   | { type: 'retry'; clientId: string }
@@ -69,7 +127,11 @@ export type Action =
   | { type: 'toast'; code: string; message: string }
   | { type: 'dismiss'; id: number };
 
-export function initialState(selectedId: string | null = null, auth: Auth = 'unknown'): State {
+export function initialState(
+  selectedId: string | null = null,
+  auth: Auth = 'unknown',
+  restored: Restored = {},
+): State {
   return {
     auth,
     user: null,
@@ -83,13 +145,25 @@ export function initialState(selectedId: string | null = null, auth: Auth = 'unk
     presence: {},
     selectedId,
     filter: 'all',
+    channel: 'any',
     connection: 'closed',
     toasts: [],
     nextToastId: 1,
+    drafts: restored.drafts ?? {},
+    quoting: {},
+    unread: {},
+    tasks: {},
+    details: {},
+    operators: [],
+    popups: [],
+    nextPopupId: 1,
+    muted: restored.muted ?? false,
+    lang: restored.lang ?? 'en',
   };
 }
 
 const MAX_TOASTS = 5;
+const MAX_POPUPS = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Frame guards: the server validates what it sends, but a proxy, a version skew or a bug must never
@@ -117,6 +191,10 @@ function isMessage(v: unknown): v is Message {
     isObj(v.author) &&
     isStr(v.author.kind)
   );
+}
+
+function isTask(v: unknown): v is Task {
+  return isObj(v) && isStr(v.id) && isStr(v.title) && isStr(v.assigneeId) && isStr(v.createdAt);
 }
 
 function isUser(v: unknown): v is User {
@@ -147,6 +225,8 @@ export function asFrame(v: unknown): OperatorOutbound | null {
       return isStr(v.code) && isStr(v.message) ? (v as OperatorOutbound) : null;
     case 'deleted':
       return isStr(v.contactId) && isStr(v.messageId) && isStr(v.at) ? (v as OperatorOutbound) : null;
+    case 'task':
+      return isTask(v.task) ? (v as OperatorOutbound) : null;
     default:
       return null;
   }
@@ -218,6 +298,7 @@ export function visibleContacts(state: State): ContactSummary[] {
   return Object.values(state.contacts)
     .filter((c) => {
       if (isClosed(c)) return false;
+      if (state.channel !== 'any' && c.channel !== state.channel) return false;
       if (state.filter === 'mine') return me !== null && c.assigneeId === me;
       if (state.filter === 'unassigned') return c.assigneeId === null;
       return true;
@@ -238,6 +319,33 @@ export function neighbour(state: State, delta: 1 | -1): string | null {
   if (at === -1) return (delta === 1 ? list[0] : list[list.length - 1])?.id ?? null;
   const next = list[Math.min(list.length - 1, Math.max(0, at + delta))];
   return next?.id ?? null;
+}
+
+/** The n-th (1-based) contact of the visible queue, for Alt+1…9. */
+export function nth(state: State, n: number): string | null {
+  return visibleContacts(state)[n - 1]?.id ?? null;
+}
+
+/** Whether this operator may delete the message: their own replies; supervisors and admins any reply. */
+export function canDelete(m: Message, user: User | null): boolean {
+  if (!user || m.author.kind !== 'operator' || m.deletedAt) return false;
+  return m.author.id === user.id || user.role !== 'operator';
+}
+
+/** Open tasks (earliest due first, undated last, then oldest) and done tasks (latest first). */
+export function taskLists(state: State): { open: Task[]; done: Task[] } {
+  const all = Object.values(state.tasks);
+  const time = (v: string | null): number => (v ? Date.parse(v) : Number.POSITIVE_INFINITY);
+  const open = all
+    .filter((t) => !t.doneAt)
+    .sort((a, b) => time(a.dueAt) - time(b.dueAt) || Date.parse(a.createdAt) - Date.parse(b.createdAt));
+  const done = all.filter((t) => t.doneAt).sort((a, b) => Date.parse(b.doneAt!) - Date.parse(a.doneAt!));
+  return { open, done };
+}
+
+/** A task is overdue when it is open and its due time has passed. */
+export function isOverdue(t: Task, nowMs: number): boolean {
+  return !t.doneAt && t.dueAt !== null && Date.parse(t.dueAt) < nowMs;
 }
 
 /** Highest visitor message seq in a loaded conversation, for the `seen` frame; 0 if none. */
@@ -284,6 +392,11 @@ function applyMessage(state: State, m: Message): State {
   if (m.author.kind === 'visitor' && state.typing[m.contactId]) {
     next.typing = { ...state.typing, [m.contactId]: false };
   }
+  // A visitor message for a conversation not on screen: counted until the operator opens it.
+  const isNew = contact ? m.seq > contact.lastSeq : !conv?.messages.some((x) => x.id === m.id);
+  if (m.author.kind === 'visitor' && m.contactId !== state.selectedId && contact && isNew) {
+    next.unread = { ...state.unread, [m.contactId]: (state.unread[m.contactId] ?? 0) + 1 };
+  }
   return next;
 }
 
@@ -319,9 +432,23 @@ function toast(state: State, code: string, message: string): State {
   return { ...state, toasts, nextToastId: state.nextToastId + 1 };
 }
 
-function applyFrame(state: State, raw: unknown): State {
+function popup(state: State, p: Omit<Popup, 'id'>): State {
+  const popups = [...state.popups, { ...p, id: state.nextPopupId }].slice(-MAX_POPUPS);
+  return { ...state, popups, nextPopupId: state.nextPopupId + 1 };
+}
+
+function applyFrame(before: State, raw: unknown): State {
   const f = asFrame(raw);
-  if (!f) return state;
+  if (!f) return before;
+  let state = before;
+  // The pop-ups come from the same judgement as the sounds and browser notifications.
+  for (const e of eventsFor(before, raw)) {
+    if (e.kind === 'new-contact') {
+      state = popup(state, { kind: 'contact', text: e.contact.visitorName, contactId: e.contact.id });
+    } else if (e.kind === 'new-task') {
+      state = popup(state, { kind: 'task', text: e.task.title, contactId: e.task.contactId });
+    }
+  }
   switch (f.type) {
     case 'ready': {
       const contacts: Record<string, ContactSummary> = {};
@@ -378,7 +505,10 @@ function applyFrame(state: State, raw: unknown): State {
       const presence = { ...state.presence, [f.userId]: f.status };
       const user =
         state.user && state.user.id === f.userId ? { ...state.user, status: f.status } : state.user;
-      return { ...state, presence, user };
+      const operators = state.operators.some((o) => o.id === f.userId)
+        ? state.operators.map((o) => (o.id === f.userId ? { ...o, status: f.status } : o))
+        : state.operators;
+      return { ...state, presence, user, operators };
     }
     case 'error': {
       const next = toast(state, f.code, f.message);
@@ -388,8 +518,7 @@ function applyFrame(state: State, raw: unknown): State {
       return next;
     }
     case 'task':
-      // Tasks have no view in the inbox yet (the inbox issue adds the list and the pop-up).
-      return state;
+      return withTasks(state, [f.task]);
     case 'deleted': {
       // Keep the message's place, drop its text: the conversation shows that something was deleted.
       const conv = state.conversations[f.contactId];
@@ -402,6 +531,24 @@ function applyFrame(state: State, raw: unknown): State {
   }
 }
 
+/** Upserts tasks; a task already done stays done (a late frame must not reopen it). */
+function withTasks(state: State, incoming: Task[]): State {
+  const tasks = { ...state.tasks };
+  for (const t of incoming) {
+    if (!isTask(t)) continue;
+    const prev = tasks[t.id];
+    tasks[t.id] = prev?.doneAt && !t.doneAt ? { ...t, doneAt: prev.doneAt } : t;
+  }
+  return { ...state, tasks };
+}
+
+function without<T>(map: Record<string, T>, key: string): Record<string, T> {
+  if (!(key in map)) return map;
+  const next = { ...map };
+  delete next[key];
+  return next;
+}
+
 export function reduce(state: State, action: Action): State {
   switch (action.type) {
     case 'frame':
@@ -409,13 +556,22 @@ export function reduce(state: State, action: Action): State {
     case 'login':
       return { ...state, auth: 'in', user: action.user };
     case 'logout':
-      return initialState(null, 'out');
+      return initialState(null, 'out', {
+        drafts: action.forget ? {} : state.drafts,
+        muted: state.muted,
+        lang: state.lang,
+      });
     case 'connection':
       return state.connection === action.connection ? state : { ...state, connection: action.connection };
     case 'select': {
       const id = action.contactId;
       if (id === state.selectedId && (!id || state.conversations[id])) return state;
       const next: State = { ...state, selectedId: id };
+      if (id) next.unread = without(state.unread, id);
+      // Its pop-up has done its job once the conversation is open.
+      if (id && state.popups.some((p) => p.contactId === id)) {
+        next.popups = state.popups.filter((p) => p.contactId !== id);
+      }
       // Create the conversation now, so messages arriving while its history loads are kept.
       if (id && !state.conversations[id]) {
         next.conversations = { ...state.conversations, [id]: { messages: [], loaded: false } };
@@ -426,6 +582,33 @@ export function reduce(state: State, action: Action): State {
     }
     case 'filter':
       return { ...state, filter: action.filter };
+    case 'channel':
+      return { ...state, channel: action.channel };
+    case 'draft': {
+      if ((state.drafts[action.contactId] ?? '') === action.text) return state;
+      const drafts = action.text
+        ? { ...state.drafts, [action.contactId]: action.text }
+        : without(state.drafts, action.contactId);
+      return { ...state, drafts };
+    }
+    case 'quote': {
+      const quoting = action.messageId
+        ? { ...state.quoting, [action.contactId]: action.messageId }
+        : without(state.quoting, action.contactId);
+      return quoting === state.quoting ? state : { ...state, quoting };
+    }
+    case 'tasks':
+      return withTasks(state, action.tasks);
+    case 'details':
+      return { ...state, details: { ...state.details, [action.details.contact.id]: action.details } };
+    case 'operators':
+      return { ...state, operators: action.operators };
+    case 'popup-dismiss':
+      return { ...state, popups: state.popups.filter((p) => p.id !== action.id) };
+    case 'mute':
+      return state.muted === action.muted ? state : { ...state, muted: action.muted };
+    case 'lang':
+      return state.lang === action.lang ? state : { ...state, lang: action.lang };
     case 'loaded': {
       const conv = state.conversations[action.contactId] ?? { messages: [], loaded: false };
       const messages = mergeMessages(
@@ -448,8 +631,16 @@ export function reduce(state: State, action: Action): State {
         conversations: { ...state.conversations, [action.contactId]: { messages, loaded: true } },
       };
     }
-    case 'queue':
-      return { ...state, pending: [...state.pending, action.pending] };
+    case 'queue': {
+      // The reply leaves the composer: its text and its quote are spent.
+      const id = action.pending.contactId;
+      return {
+        ...state,
+        pending: [...state.pending, action.pending],
+        drafts: without(state.drafts, id),
+        quoting: without(state.quoting, id),
+      };
+    }
     case 'retry':
       return {
         ...state,
@@ -465,11 +656,12 @@ export function reduce(state: State, action: Action): State {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Events for sounds and browser notifications (a later issue): computed here, raised in one place.
+// Events for pop-ups, sounds and browser notifications: computed here, raised in one place.
 
 export type InboxEvent =
   | { kind: 'new-contact'; contact: ContactSummary }
-  | { kind: 'new-message'; message: Message; contact: ContactSummary | undefined };
+  | { kind: 'new-message'; message: Message; contact: ContactSummary | undefined }
+  | { kind: 'new-task'; task: Task };
 
 /** What a frame means to the operator's attention, judged against the state before it is applied. */
 export function eventsFor(state: State, raw: unknown): InboxEvent[] {
@@ -480,6 +672,8 @@ export function eventsFor(state: State, raw: unknown): InboxEvent[] {
     if (!state.contacts[c.id] && !state.closedIds[c.id] && !isClosed(c))
       return [{ kind: 'new-contact', contact: c }];
   }
+  if (f.type === 'task' && !state.tasks[f.task.id] && !f.task.doneAt)
+    return [{ kind: 'new-task', task: f.task }];
   if (f.type === 'message' && f.message.author.kind === 'visitor') {
     const m = f.message;
     const contact = state.contacts[m.contactId];
@@ -488,6 +682,20 @@ export function eventsFor(state: State, raw: unknown): InboxEvent[] {
       return [{ kind: 'new-message', message: m, contact }];
   }
   return [];
+}
+
+/** Drafts saved by a previous page; anything malformed is dropped rather than trusted. */
+export function parseDrafts(raw: string | null): Record<string, string> {
+  if (!raw) return {};
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+    const out: Record<string, string> = {};
+    for (const [k, text] of Object.entries(v)) if (typeof text === 'string' && text) out[k] = text;
+    return out;
+  } catch {
+    return {};
+  }
 }
 
 /** A minimal observable holder for the state; the UI re-renders on change. */
