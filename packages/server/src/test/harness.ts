@@ -154,7 +154,8 @@ export class TestSocket<F> {
   next<T extends F & Framed, K extends T['type']>(
     type: K,
     pred: (f: Extract<T, { type: K }>) => boolean = () => true,
-    timeoutMs = 5000,
+    // Generous: test files run side by side on two cores, each with its own embedded database.
+    timeoutMs = 15_000,
   ): Promise<Extract<T, { type: K }>> {
     const match = (f: F) => (f as Framed).type === type && pred(f as Extract<T, { type: K }>);
     for (let i = 0; i < this.frames.length; i++) {
@@ -183,7 +184,7 @@ export class TestSocket<F> {
     });
   }
 
-  waitClose(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+  waitClose(timeoutMs = 15_000): Promise<{ code: number; reason: string }> {
     if (this.closed) return Promise.resolve(this.closed);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
