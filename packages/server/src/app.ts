@@ -53,7 +53,8 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
     bodyLimit: 256 * 1024,
     trustProxy: config.trustProxy,
     // Refuse unknown fields where a schema closes its object, instead of silently dropping them.
-    ajv: { customOptions: { removeAdditional: false } },
+    // Report every bad field of a body at once, not only the first.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   const bus = givenBus ?? createLocalBus((err) => app.log.error({ err }, 'event listener failed'));
   const metrics = createMetrics(db);
@@ -73,13 +74,9 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof ParleyError) return reply.code(err.statusCode).send(err.toJSON());
     if (err.validation) {
-      const first = err.validation[0];
-      const where = first?.instancePath
-        ? first.instancePath.replace(/^\//, '').replace(/\//g, '.')
-        : err.validationContext;
       return reply.code(400).send({
         code: ErrorCode.Validation,
-        message: `${where ?? 'request'}: ${first?.message ?? 'invalid'}`,
+        message: validationMessage(err.validation, err.validationContext ?? 'request'),
       });
     }
     if (err.statusCode === 429) return reply.code(429).send(new ParleyError(ErrorCode.RateLimited).toJSON());
@@ -232,4 +229,26 @@ function buffered(ws: WebSocket) {
 async function firstWorkspace(db: Database['db']): Promise<string | undefined> {
   const [ws] = await db.select({ id: workspaces.id }).from(workspaces).orderBy(workspaces.createdAt).limit(1);
   return ws?.id;
+}
+
+/**
+ * Every schema problem of a request as `field.path: text`, one per field, joined by "; " (the
+ * inbox shows each next to its control). A union's summary ("must match a schema in anyOf") is
+ * dropped when a branch said something more precise about the same field.
+ */
+export function validationMessage(
+  problems: NonNullable<FastifyError['validation']>,
+  context: string,
+): string {
+  const byField = new Map<string, string>();
+  for (const p of problems) {
+    const extra = (p.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+    const field = p.instancePath ? p.instancePath.replace(/^\//, '').replace(/\//g, '.') : context;
+    const text = `${p.message ?? 'invalid'}${extra ? ` (${extra})` : ''}`;
+    const summary = p.keyword === 'anyOf' || p.keyword === 'oneOf';
+    if (!byField.has(field) || (!summary && byField.get(field)?.startsWith('must match a schema'))) {
+      byField.set(field, text);
+    }
+  }
+  return [...byField].map(([field, text]) => `${field}: ${text}`).join('; ');
 }

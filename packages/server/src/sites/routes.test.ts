@@ -122,6 +122,17 @@ describe('PATCH /api/v1/sites/:id', () => {
     }
   });
 
+  it('names every schema problem of one request, each with its field', async () => {
+    const res = await patch({ settings: { color: 'red', captcha: 'recaptcha', shoeSize: 44 }, name: '' });
+    expect(res.statusCode).toBe(400);
+    const problems = (res.json() as { message: string }).message.split('; ');
+    expect(problems.map((p) => p.slice(0, p.indexOf(':')))).toEqual(
+      expect.arrayContaining(['name', 'settings', 'settings.color', 'settings.captcha']),
+    );
+    expect(problems).toContain('settings: must NOT have additional properties (shoeSize)');
+    expect(problems).toHaveLength(4);
+  });
+
   it('is for admins only, and only for sites of their workspace', async () => {
     const op = await h.createOperator('Nobody');
     expect((await patch({ name: 'Mine now' }, op.cookie)).statusCode).toBe(403);
