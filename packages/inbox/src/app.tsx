@@ -4,8 +4,9 @@ import * as ctl from './controller.js';
 import { Conversation, TransferDialog } from './conversation.js';
 import { clock, elapsed } from './format.js';
 import { useNow, useStore } from './hooks.js';
-import { channelKey, type Key, LANGUAGES, statusKey, t } from './i18n.js';
+import { channelKey, type Key, LANGUAGES, statusKey, t, tf } from './i18n.js';
 import { askPermission, type Permission, permission, unlockAudio } from './notify.js';
+import { allowed, hashOf, type View, viewOf } from './route.js';
 import {
   type ChannelFilter,
   type Filter,
@@ -23,6 +24,44 @@ import {
 
 type Overlay = 'none' | 'help' | 'transfer';
 
+type AdminModule = typeof import('./admin.js');
+// The admin screens are a separate chunk: operators never download them.
+let adminModule: Promise<AdminModule> | null = null;
+
+function AdminScreen({ view, user }: { view: View; user: User }) {
+  const [mod, setMod] = useState<AdminModule | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    adminModule ??= import('./admin.js');
+    adminModule.then(
+      (m) => setMod(() => m),
+      () => {
+        adminModule = null; // a later visit tries again
+        setFailed(true);
+      },
+    );
+  }, []);
+  if (failed)
+    return (
+      <p role="alert" class="error">
+        {t('netError')}
+      </p>
+    );
+  if (!mod) return <p class="boot">{t('loading')}</p>;
+  return <mod.AdminView view={view} user={user} />;
+}
+
+/** The screen the URL hash names, kept in step with back/forward and links. */
+function useView(): View {
+  const [view, setView] = useState<View>(() => viewOf(location.hash));
+  useEffect(() => {
+    const on = () => setView(viewOf(location.hash));
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return view;
+}
+
 /** Typing into a field: single-key shortcuts such as `?` must not fire. */
 const inField = (e: KeyboardEvent): boolean => {
   const el = e.target as HTMLElement | null;
@@ -33,6 +72,7 @@ export function App() {
   const s = useStore();
   const [overlay, setOverlay] = useState<Overlay>('none');
   const [tasksOpen, setTasksOpen] = useState(false);
+  const view = useView();
   // The handler is registered once; it reads the latest state and setters through this ref.
   const live = useRef({ s, overlay });
   live.current = { s, overlay };
@@ -86,29 +126,35 @@ export function App() {
   if (s.auth === 'unknown') return <p class="boot">{t('loading')}</p>;
   if (s.auth === 'out' || !s.user) return <Login />;
   const contact = selectedContact(s);
+  const screen = view !== 'inbox' && allowed(view, s.user.role) ? view : 'inbox';
   return (
     <div class="shell">
       <TopBar
         state={s}
         user={s.user}
+        view={screen}
         tasksOpen={tasksOpen}
         onTasks={() => setTasksOpen((v) => !v)}
         onHelp={() => setOverlay('help')}
       />
-      <div class="panes">
-        <Queue state={s} />
-        {contact ? (
-          <Conversation
-            key={contact.id}
-            state={s}
-            contact={contact}
-            onTransfer={() => setOverlay('transfer')}
-          />
-        ) : (
-          <p class="placeholder">{s.connection === 'open' ? t('pick') : t('connecting')}</p>
-        )}
-        {tasksOpen && <Tasks state={s} onClose={() => setTasksOpen(false)} />}
-      </div>
+      {screen !== 'inbox' ? (
+        <AdminScreen key={screen === 'team' ? 'team' : 'settings'} view={screen} user={s.user} />
+      ) : (
+        <div class="panes">
+          <Queue state={s} />
+          {contact ? (
+            <Conversation
+              key={contact.id}
+              state={s}
+              contact={contact}
+              onTransfer={() => setOverlay('transfer')}
+            />
+          ) : (
+            <p class="placeholder">{s.connection === 'open' ? t('pick') : t('connecting')}</p>
+          )}
+          {tasksOpen && <Tasks state={s} onClose={() => setTasksOpen(false)} />}
+        </div>
+      )}
       <Popups popups={s.popups} />
       <Toasts toasts={s.toasts} />
       {overlay === 'help' && <Help onClose={() => setOverlay('none')} />}
@@ -155,12 +201,14 @@ function Login() {
 function TopBar({
   state,
   user,
+  view,
   tasksOpen,
   onTasks,
   onHelp,
 }: {
   state: State;
   user: User;
+  view: View;
   tasksOpen: boolean;
   onTasks: () => void;
   onHelp: () => void;
@@ -186,6 +234,25 @@ function TopBar({
       <span role="status" class="conn">
         {connection === 'closed' ? t('reconnecting') : connection === 'connecting' ? t('connecting') : ''}
       </span>
+      {view !== 'inbox' && (
+        <a class="nav" href="#/">
+          {t('queue')}
+        </a>
+      )}
+      {allowed('team', user.role) && (
+        <a class="nav" href={hashOf('team')} aria-current={view === 'team' ? 'page' : undefined}>
+          {t('team')}
+        </a>
+      )}
+      {allowed('sites', user.role) && (
+        <a
+          class="nav"
+          href={hashOf('sites')}
+          aria-current={view === 'sites' || view === 'users' ? 'page' : undefined}
+        >
+          {t('settings')}
+        </a>
+      )}
       <button type="button" aria-expanded={tasksOpen} onClick={onTasks}>
         {t('tasks')}
         {open > 0 && <span class="count"> {open}</span>}
@@ -266,6 +333,11 @@ function Queue({ state }: { state: State }) {
           <QueueItem
             key={c.id}
             contact={c}
+            assignee={
+              c.assigneeId && c.assigneeId !== state.user?.id
+                ? (state.operators.find((o) => o.id === c.assigneeId)?.name ?? t('someoneElse'))
+                : null
+            }
             selected={c.id === state.selectedId}
             unread={state.unread[c.id] ?? 0}
             draft={!!state.drafts[c.id]}
@@ -280,12 +352,15 @@ function Queue({ state }: { state: State }) {
 
 function QueueItem({
   contact: c,
+  assignee,
   selected,
   unread,
   draft,
   now,
 }: {
   contact: ContactSummary;
+  /** Someone else's conversation (supervisors and admins see them): whose. */
+  assignee: string | null;
   selected: boolean;
   unread: number;
   draft: boolean;
@@ -315,6 +390,11 @@ function QueueItem({
           <span class="tags">
             <span class={`badge ch ch-${c.channel}`}>{t(channelKey(c.channel))}</span>
             <span class={`badge s-${c.status}`}>{t(statusKey(c.status))}</span>
+            {assignee && (
+              <span class="badge assignee" data-assignee={c.assigneeId}>
+                {tf('assignedTo', { name: assignee })}
+              </span>
+            )}
             {unread > 0 && (
               <span class="badge unread" data-unread={unread}>
                 {unread} {t('unread')}

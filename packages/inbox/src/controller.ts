@@ -3,7 +3,13 @@
  * sounds and browser notifications. Views call the exported actions; everything they show comes
  * from the store.
  */
-import type { Client, ContactDetails, CreateClientBody, OperatorStatus } from '@parley/protocol';
+import type {
+  Client,
+  ContactDetails,
+  CreateClientBody,
+  OperatorProfile,
+  OperatorStatus,
+} from '@parley/protocol';
 import * as api from './api.js';
 import { clientId } from './format.js';
 import { isRtl, pickLocale, setLocale, t, tf } from './i18n.js';
@@ -357,6 +363,24 @@ export function transfer(
 ): void {
   const text = note.trim();
   socket?.send({ type: 'transfer', contactId, to, ...(text ? { note: text } : {}) });
+}
+
+/** A supervisor or admin takes the conversation from its assignee. */
+export function takeOver(contactId: string): void {
+  const me = store.get().user?.id;
+  if (me) transfer(contactId, { operatorId: me }, '');
+}
+
+/** The team with routing attributes, for the admin screens; the transfer list gets it too. */
+export async function loadTeam(): Promise<OperatorProfile[]> {
+  const operators = await api.users();
+  store.dispatch({ type: 'operators', operators });
+  return operators;
+}
+
+/** A failed call of the admin screens that they do not show themselves (an expired session ends it). */
+export function reportError(e: unknown): void {
+  failure(e);
 }
 
 export function setMuted(muted: boolean): void {

@@ -3,7 +3,7 @@ import type { ContactSummary, Message, User } from '@parley/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as ctl from './controller.js';
 import { clock } from './format.js';
-import { channelKey, statusKey, t } from './i18n.js';
+import { channelKey, statusKey, t, tf } from './i18n.js';
 import { VisitorPanel } from './panel.js';
 import { canAccept, canDelete, type Pending, type State } from './store.js';
 
@@ -32,6 +32,13 @@ export function Conversation({
   const quoted = quoting ? byId.get(quoting) : undefined;
   const lastAt = c.lastMessageAt;
   const seenAt = state.details[c.id]?.contact.visitorLastSeenAt ?? c.visitorLastSeenAt;
+  // Supervisors and admins watch everyone's conversations, and may take one over or reassign it.
+  const me = state.user?.id;
+  const elsewhere = !closed && !!c.assigneeId && c.assigneeId !== me;
+  const supervising = elsewhere && (state.user?.role === 'supervisor' || state.user?.role === 'admin');
+  const assignee = elsewhere
+    ? (state.operators.find((o) => o.id === c.assigneeId)?.name ?? t('someoneElse'))
+    : null;
   return (
     <section class="conv" aria-label={c.visitorName}>
       <header class="conv-head">
@@ -49,7 +56,17 @@ export function Conversation({
             {t('visitorSeen')}: {seenAt ? <time dateTime={seenAt}>{clock(seenAt)}</time> : t('never')}
           </span>
         </span>
+        {assignee && (
+          <span class="badge assignee" data-field="assignee">
+            {tf('assignedTo', { name: assignee })}
+          </span>
+        )}
         <span class="grow" />
+        {supervising && (
+          <button type="button" class="primary" onClick={() => ctl.takeOver(c.id)}>
+            {t('takeOver')}
+          </button>
+        )}
         {canAccept(c) && (
           <button type="button" class="primary" onClick={() => ctl.accept(c.id)}>
             {t('accept')}
@@ -57,7 +74,7 @@ export function Conversation({
         )}
         {!closed && (
           <button type="button" onClick={onTransfer}>
-            {t('transfer')}
+            {supervising ? t('reassign') : t('transfer')}
           </button>
         )}
         {!closed && (
