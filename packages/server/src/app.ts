@@ -28,6 +28,7 @@ import type { Connection, SocketLike } from './sockets/frames.js';
 import { createHub } from './sockets/hub.js';
 import { createOnlineWatch } from './sockets/online.js';
 import { handleOperatorConnection } from './sockets/operator.js';
+import { createVisitorPresence, type VisitorPresence } from './sockets/presence.js';
 import { handleVisitorConnection } from './sockets/visitor.js';
 import { userRoutes } from './users/routes.js';
 
@@ -41,6 +42,8 @@ export interface ParleyApp {
   app: FastifyInstance;
   chat: ChatService;
   metrics: Metrics;
+  /** Visitors still there; queued chats of those gone are abandoned (see sockets/presence.ts). */
+  presence: VisitorPresence;
 }
 
 /** Largest frame `ws` accepts before closing with 1009; below it our own 16 KiB limit answers with an error frame. */
@@ -69,6 +72,9 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
   const captcha = createCaptcha({ db });
   const online = createOnlineWatch(bus, chat.anyoneOnline);
   app.addHook('onClose', async () => online.close());
+  const presence = createVisitorPresence({ chat, log: app.log });
+  presence.start();
+  app.addHook('onClose', async () => presence.stop());
   const secureCookies = config.publicUrl.startsWith('https:');
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -165,6 +171,7 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
           hub,
           captcha,
           online,
+          presence,
           describeIdentity: (s, identity) => describeIdentity(db, s, identity),
           log: req.log,
         });
@@ -199,7 +206,7 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
     });
   });
 
-  return { app, chat, metrics };
+  return { app, chat, metrics, presence };
 }
 
 /**

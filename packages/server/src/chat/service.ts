@@ -6,7 +6,7 @@ import type {
   QuestionnaireField,
 } from '@parley/protocol';
 import { type AnswerProblem, checkAnswers, ErrorCode } from '@parley/protocol';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import { hashToken, newToken } from '../auth/tokens.js';
 import type { ChatEvent, EventBus } from '../bus.js';
 import { normalizePhone } from '../clients/phones.js';
@@ -707,6 +707,54 @@ export function createChatService(deps: {
     await route(workspaceId);
   }
 
+  /** Visitors whose widget is open (or just closed) were seen at `at`. */
+  async function touchVisitors(ids: string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await db.update(visitors).set({ lastSeenAt: at }).where(inArray(visitors.id, ids));
+  }
+
+  /**
+   * Queued chats whose visitor was last seen before `cutoff` are abandoned (lost contacts), as if
+   * the visitor had left. Callbacks stay: those visitors asked to be called, not to wait on the page.
+   */
+  async function abandonGone(cutoff: Date): Promise<number> {
+    const gone = await db
+      .select({ id: contacts.id })
+      .from(contacts)
+      .innerJoin(visitors, eq(visitors.id, contacts.visitorId))
+      .where(
+        and(
+          eq(contacts.status, 'queued'),
+          eq(contacts.channel, 'chat'),
+          lt(visitors.lastSeenAt, sql`${cutoff.toISOString()}::timestamptz`),
+        ),
+      );
+    const now = clock.now();
+    const workspaces = new Set<string>();
+    const events: ChatEvent[] = [];
+    for (const { id } of gone) {
+      const c = await db.transaction(async (tx) => {
+        const c = await repo.lockContact(tx, id);
+        if (c?.status !== 'queued' || c.channel !== 'chat') return null; // taken meanwhile
+        await tx
+          .update(contacts)
+          .set({ status: 'abandoned', closedAt: now, updatedAt: now })
+          .where(eq(contacts.id, id));
+        await tx
+          .insert(contactEvents)
+          .values({ contactId: id, kind: 'abandoned', data: { reason: 'visitor gone' }, at: now });
+        return c;
+      });
+      if (!c) continue;
+      workspaces.add(c.workspaceId);
+      events.push(await contactEvent(c.workspaceId, id));
+    }
+    publish(events);
+    // The others move up.
+    for (const w of workspaces) await route(w);
+    return events.length;
+  }
+
   async function anyoneOnline(workspaceId: string): Promise<boolean> {
     const [row] = await db
       .select({ id: users.id })
@@ -752,6 +800,8 @@ export function createChatService(deps: {
     leave,
     lostContacts,
     releaseOperator,
+    touchVisitors,
+    abandonGone,
     recontact,
     route,
     positionOf: router.positionOf,

@@ -26,6 +26,7 @@ import {
 } from './frames.js';
 import type { Hub } from './hub.js';
 import type { OnlineWatch } from './online.js';
+import type { VisitorPresence } from './presence.js';
 
 const parse = frameParser<VisitorInbound>(VisitorInboundSchema);
 
@@ -42,6 +43,7 @@ export interface VisitorConnectionContext {
   hub: Hub;
   captcha: Captcha;
   online: OnlineWatch;
+  presence?: VisitorPresence;
   /** Checks `hello.identity` against the site's secret and finds the client's name. */
   describeIdentity: (site: SiteRow, identity: VisitorHello['identity']) => Promise<IdentityStatus>;
   clock?: Clock;
@@ -62,6 +64,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
   let framesBeforeHello = 0;
   let unwatch: (() => void) | null = null;
   let unwatchOnline: (() => void) | null = null;
+  const gone = ctx.presence?.register({ visitorId: () => visitor?.id ?? null, contactId: () => contactId });
   /** The operator who has this visitor's conversation, as `assigned` told us: typing goes to them. */
   let assigneeId: string | null = null;
   /** Hears the events of this conversation only (or none). */
@@ -270,6 +273,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
       clearTimeout(deadline);
       unwatch?.();
       unwatchOnline?.();
+      gone?.();
     },
   };
 }
