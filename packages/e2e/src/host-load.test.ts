@@ -58,7 +58,8 @@ describe('the host page comes first', () => {
     // (An async script is part of the load event, as any is; that is the 1.7 KB loader only — the
     // chat UI and the socket come after, on demand.)
     await page.goto(shop.url, { waitUntil: 'domcontentloaded', timeout: 10_000 });
-    expect(widgetAsked).toBe(true);
+    // The route handler hears of the request a moment later than the page asks; it holds it until release().
+    await expect.poll(() => widgetAsked).toBe(true);
     expect(await page.getByRole('heading', { name: 'Kettle & Co' }).isVisible()).toBe(true);
     expect(await page.evaluate(() => document.readyState)).not.toBe('loading');
     expect(await page.locator('#parley-widget').count()).toBe(0);
