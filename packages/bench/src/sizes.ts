@@ -46,13 +46,22 @@ export function bundleSizes(root: string): { rows: SizeRow[]; missing: string[] 
       );
     }
   } else missing.push(join(chatDir, 'chat.js'));
-  const inboxAssets = join(root, 'packages/inbox/dist/assets');
-  if (existsSync(inboxAssets)) {
-    const js = readdirSync(inboxAssets)
+  const inboxDist = join(root, 'packages/inbox/dist');
+  const inboxHtml = join(inboxDist, 'index.html');
+  if (existsSync(inboxHtml)) {
+    // First load: the scripts index.html names (entry and modulepreloads); the rest loads on demand.
+    const html = readFileSync(inboxHtml, 'utf8');
+    const first = [
+      ...html.matchAll(/<script\b[^>]*\bsrc="\/app\/([^"]+\.js)"/g),
+      ...html.matchAll(/<link\b[^>]*\brel="modulepreload"[^>]*\bhref="\/app\/([^"]+\.js)"/g),
+    ].map((m) => join(inboxDist, m[1]!));
+    const all = readdirSync(join(inboxDist, 'assets'))
       .filter((f) => f.endsWith('.js'))
-      .map((f) => join(inboxAssets, f));
-    rows.push(measure('inbox, all JavaScript', js, 81920));
-  } else missing.push(inboxAssets);
+      .map((f) => join(inboxDist, 'assets', f));
+    rows.push(measure('inbox first load (entry + preloads)', first, 81920));
+    const lazy = all.filter((f) => !first.includes(f));
+    if (lazy.length > 0) rows.push(measure('inbox lazy chunks (settings, UA parser)', lazy, null));
+  } else missing.push(inboxHtml);
   return { rows, missing };
 }
 

@@ -47,7 +47,7 @@ describe('bundle sizes in the bench', () => {
       expect.arrayContaining([
         'widget loader (widget.js)',
         'widget chat UI (chat.js)',
-        'inbox, all JavaScript',
+        'inbox first load (entry + preloads)',
       ]),
     );
     for (const r of rows) {
