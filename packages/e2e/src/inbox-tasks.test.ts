@@ -20,6 +20,7 @@ import {
   startChat,
   startParleyWithOperators,
   type Visitor,
+  visitorSays,
 } from './support/inbox.js';
 import type { Parley } from './support/processes.js';
 
@@ -193,5 +194,25 @@ describe('tasks, pop-ups, sounds and notifications', () => {
     await popup('New conversation').filter({ hasText: 'Loud Lola' }).waitFor();
     await expect.poll(oscillators).toBeGreaterThan(0);
     await expect.poll(notes).toHaveLength(2);
+  });
+
+  it('a visitor’s new message chimes and notifies when its conversation is not on screen, not when it is', async () => {
+    await page.locator(`ul.queue button[data-contact-id="${linus.contactId}"]`).click();
+    await page.locator('section.conv').getByRole('heading', { name: 'Linus' }).waitFor();
+    const [notesBefore, chimesBefore] = [(await notes()).length, await oscillators()];
+    await visitorSays(linus, 'Are you still there?');
+    await page.locator('section.conv').getByText('Are you still there?').waitFor();
+    await page.waitForTimeout(300); // a chime or a notification would have come with the message
+    expect((await notes()).length).toBe(notesBefore);
+    expect(await oscillators()).toBe(chimesBefore);
+
+    const other = await startChat(parley, cleanup, { answers: { name: 'Otto', email: 'otto@example.com' } });
+    await popup('New conversation').filter({ hasText: 'Otto' }).waitFor();
+    await page.locator(`ul.queue button[data-contact-id="${other.contactId}"]`).click();
+    await page.locator('section.conv').getByRole('heading', { name: 'Otto' }).waitFor();
+    const chimes = await oscillators();
+    await visitorSays(linus, 'Hello?');
+    await expect.poll(notes).toContain('New message: Linus: Hello?');
+    await expect.poll(oscillators).toBeGreaterThan(chimes);
   });
 });

@@ -181,9 +181,21 @@ async function loadOperators(): Promise<void> {
   }
 }
 
-// New contacts and tasks: a chime (unless muted) and a browser notification (when allowed).
+// New contacts and tasks: a chime (unless muted) and a browser notification (when allowed). A
+// visitor's new message too, in a conversation of mine that is not in front of me (another one is
+// open, or the tab is hidden): the operator is answering several at once, all day.
 onInboxEvent((event) => {
-  if (event.kind === 'new-message') return;
+  if (event.kind === 'new-message') {
+    const s = store.get();
+    const c = event.contact;
+    if (!c || c.assigneeId !== s.user?.id) return;
+    if (s.selectedId === c.id && document.visibilityState === 'visible') return;
+    if (!s.muted) chime();
+    const text =
+      event.message.body.length > 120 ? `${event.message.body.slice(0, 119)}…` : event.message.body;
+    notify(t('newMessage'), `${c.visitorName}: ${text}`, `message-${c.id}`, () => select(c.id));
+    return;
+  }
   if (!store.get().muted) chime();
   if (event.kind === 'new-contact') {
     const c = event.contact;
