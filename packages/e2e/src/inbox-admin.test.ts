@@ -216,4 +216,14 @@ describe('settings: users', () => {
     expect(await loginStatus(parley, email, password)).toBe(401);
     expect((await users()).some((u) => u.email === email)).toBe(false);
   });
+
+  it('lists the deactivated user and reactivates them: the same password works again', async () => {
+    const item = page.locator(`section.deactivated li[data-email="${email}"]`);
+    await item.waitFor();
+    await item.getByRole('button', { name: 'Reactivate' }).click();
+    await item.waitFor({ state: 'detached' });
+    await row().waitFor();
+    expect(await loginStatus(parley, email, password)).toBe(200);
+    expect((await users()).some((u) => u.email === email)).toBe(true);
+  });
 });

@@ -35,5 +35,12 @@ export const resetPassword = (id: string): Promise<PasswordReply> =>
 
 export const deactivate = (id: string): Promise<void> => call<void>('POST', userUrl(id, 'deactivate'));
 
+export async function deactivated(): Promise<OperatorProfile[]> {
+  return (await call<{ users: OperatorProfile[] }>('GET', '/api/v1/users/deactivated')).users;
+}
+
+export const reactivate = (id: string): Promise<OperatorProfile> =>
+  call<OperatorProfile>('POST', userUrl(id, 'reactivate'));
+
 export const updateOperator = (id: string, body: UpdateOperatorBody): Promise<OperatorProfile> =>
   call<OperatorProfile>('PATCH', userUrl(id), body);

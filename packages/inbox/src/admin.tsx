@@ -876,6 +876,11 @@ function useTeam(): [OperatorProfile[] | null, (list: OperatorProfile[]) => void
 function Users({ me }: { me: User }) {
   const [list, setList, error] = useTeam();
   const [created, setCreated] = useState<{ email: string; password: string } | null>(null);
+  const [gone, setGone] = useState<OperatorProfile[]>([]);
+  const [goneProblem, setGoneProblem] = useState<string[] | undefined>(undefined);
+  useEffect(() => {
+    adminApi.deactivated().then(setGone, (e: unknown) => setGoneProblem(Object.values(problemsOf(e)).flat()));
+  }, []);
   if (error)
     return (
       <p role="alert" class="error">
@@ -914,11 +919,43 @@ function Users({ me }: { me: User }) {
               user={u}
               self={u.id === me.id}
               onChanged={(x) => setList(list.map((y) => (y.id === x.id ? x : y)))}
-              onGone={() => setList(list.filter((y) => y.id !== u.id))}
+              onGone={() => {
+                setList(list.filter((y) => y.id !== u.id));
+                setGone([...gone, u].sort((x, y) => x.name.localeCompare(y.name)));
+              }}
             />
           ))}
         </tbody>
       </table>
+      {gone.length > 0 && (
+        <section class="deactivated" aria-labelledby="deactivated-h">
+          <h2 id="deactivated-h">{a('deactivatedUsers')}</h2>
+          <ul>
+            {gone.map((u) => (
+              <li key={u.id} data-user-id={u.id} data-email={u.email}>
+                <span>{u.name}</span> <span dir="ltr">{u.email}</span>{' '}
+                <button
+                  type="button"
+                  aria-label={af('reactivateOf', { name: u.name })}
+                  onClick={async () => {
+                    setGoneProblem(undefined);
+                    try {
+                      const back = await adminApi.reactivate(u.id);
+                      setGone(gone.filter((y) => y.id !== u.id));
+                      setList([...list, back].sort((x, y) => x.name.localeCompare(y.name)));
+                    } catch (err) {
+                      setGoneProblem(Object.values(problemsOf(err)).flat());
+                    }
+                  }}
+                >
+                  {a('reactivate')}
+                </button>
+              </li>
+            ))}
+          </ul>
+          <Errors id="err-deactivated" list={goneProblem} />
+        </section>
+      )}
     </div>
   );
 }

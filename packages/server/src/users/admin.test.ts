@@ -117,6 +117,21 @@ describe('the team, as an admin runs it', () => {
     expect((await api('POST', `/api/v1/users/${me.user.id}/deactivate`)).json()).toMatchObject({
       message: 'You cannot deactivate yourself.',
     });
+
+    // Listed as deactivated; reactivated, they log in again with their password, offline at first.
+    const gone = (await api('GET', '/api/v1/users/deactivated')).json() as { users: { id: string }[] };
+    expect(gone.users.map((u) => u.id)).toContain(leaving.id);
+    const back = await api('POST', `/api/v1/users/${leaving.id}/reactivate`);
+    expect(back.json()).toMatchObject({ id: leaving.id, status: 'offline' });
+    const again = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress: '10.0.0.9', // this file has used up 127.0.0.1's logins for the minute
+      payload: { email: leaving.email, password: 'operator-password' },
+    });
+    expect(again.statusCode).toBe(200);
+    expect((await api('POST', `/api/v1/users/${leaving.id}/reactivate`)).statusCode).toBe(404);
+    expect((await api('GET', '/api/v1/users/deactivated', undefined, staying.cookie)).statusCode).toBe(403);
   });
 });
 

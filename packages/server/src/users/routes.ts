@@ -10,7 +10,7 @@ import {
   UpdateOperatorBody,
 } from '@parley/protocol/schemas';
 import { Type as T } from '@sinclair/typebox';
-import { and, asc, eq, isNull, ne } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, ne } from 'drizzle-orm';
 import { hashPassword } from '../auth/password.js';
 import { createUser } from '../auth/repo.js';
 import type { ChatService } from '../chat/service.js';
@@ -226,6 +226,56 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Db; chat: ChatService }
       });
       await chat.releaseOperator(user.workspaceId, user.id, req.user!.id);
       return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/users/deactivated',
+    {
+      schema: {
+        summary: 'Deactivated users of the workspace (admins), to reactivate',
+        tags: ['users'],
+        response: { 200: T.Object({ users: T.Array(OperatorProfile) }), 401: ErrorBody, 403: ErrorBody },
+      },
+      preHandler: adminOnly,
+    },
+    async (req) => ({
+      users: (
+        await db
+          .select()
+          .from(users)
+          .where(and(eq(users.workspaceId, req.user!.workspaceId), isNotNull(users.deactivatedAt)))
+          .orderBy(asc(users.name))
+      ).map(toProfile),
+    }),
+  );
+
+  app.post(
+    '/api/v1/users/:id/reactivate',
+    {
+      schema: {
+        summary:
+          'Let a deactivated user log in again (admins), with the password they had; they start offline',
+        tags: ['users'],
+        params: Params,
+        response: { 200: OperatorProfile, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+      preHandler: adminOnly,
+    },
+    async (req) => {
+      const [row] = await db
+        .update(users)
+        .set({ deactivatedAt: null, status: 'offline', updatedAt: new Date() })
+        .where(
+          and(
+            eq(users.id, req.params.id),
+            eq(users.workspaceId, req.user!.workspaceId),
+            isNotNull(users.deactivatedAt),
+          ),
+        )
+        .returning();
+      if (!row) throw new ParleyError(ErrorCode.NotFound, 'The deactivated user');
+      return toProfile(row);
     },
   );
 };
