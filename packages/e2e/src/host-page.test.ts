@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import type { OperatorInbound, OperatorOutbound, VisitorInbound, VisitorOutbound } from '@parley/protocol';
 import { PROTOCOL_VERSION } from '@parley/protocol';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, formatViolations } from './support/axe.js';
 import { launchBrowser, newContext } from './support/browser.js';
 import { Cleanup, waitUntil } from './support/cleanup.js';
 import { repoRoot } from './support/paths.js';
 import { type DemoSite, type Parley, startDemoSite, startParley } from './support/processes.js';
 import { FrameSocket, ofType } from './support/sockets.js';
+import { storySteps } from './support/story.js';
 
 const cleanup = new Cleanup();
 const log: string[] = [];
@@ -97,17 +98,6 @@ async function setMaxChats(n: number): Promise<void> {
     body: JSON.stringify({ maxChats: n }),
   });
   expect(res.status).toBe(200);
-}
-
-/** Steps of one story: after a failed step the rest are skipped instead of each timing out. */
-function storySteps(): void {
-  let broken = '';
-  beforeEach((ctx) => {
-    if (broken) ctx.skip();
-    ctx.onTestFailed(() => {
-      broken = ctx.task.name;
-    });
-  });
 }
 
 // --- a visitor on one of the demo pages ------------------------------------------------------

@@ -6,12 +6,13 @@
  */
 import type { OperatorProfile, SiteAdmin } from '@parley/protocol';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginStatus, welcomeOf } from './support/admin.js';
 import { launchBrowser, newContext } from './support/browser.js';
 import { Cleanup } from './support/cleanup.js';
 import { logIntoInbox, ok, type Session, session, VISITOR_ORIGIN } from './support/inbox.js';
 import { type Parley, startParley } from './support/processes.js';
+import { storySteps } from './support/story.js';
 
 const cleanup = new Cleanup();
 const log: string[] = [];
@@ -44,13 +45,7 @@ const editor = () => page.locator('form.site-editor');
 const fieldError = (field: string) => editor().locator(`[data-field="${field}"] .field-error`);
 
 describe('settings: sites', () => {
-  let broken = '';
-  beforeEach((ctx) => {
-    if (broken) ctx.skip();
-    ctx.onTestFailed(() => {
-      broken = ctx.task.name;
-    });
-  });
+  storySteps();
 
   it('opens Settings from the top bar, and a reload stays there', async () => {
     await logIntoInbox(page, parley, parley.adminEmail, parley.adminPassword);
@@ -160,13 +155,7 @@ describe('settings: sites', () => {
 });
 
 describe('settings: users', () => {
-  let broken = '';
-  beforeEach((ctx) => {
-    if (broken) ctx.skip();
-    ctx.onTestFailed(() => {
-      broken = ctx.task.name;
-    });
-  });
+  storySteps();
   const email = 'nadia@parley.local';
   const row = () => page.locator(`tr[data-email="${email}"]`);
   let password = '';

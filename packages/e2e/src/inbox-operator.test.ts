@@ -6,7 +6,7 @@
  * checked as sent.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newContext } from './support/browser.js';
 import { Cleanup } from './support/cleanup.js';
 import {
@@ -20,6 +20,7 @@ import {
 } from './support/inbox.js';
 import { type Parley, startParley } from './support/processes.js';
 import { ofType } from './support/sockets.js';
+import { storySteps } from './support/story.js';
 
 const cleanup = new Cleanup();
 const log: string[] = [];
@@ -57,14 +58,7 @@ const localClock = (iso: string) =>
   }, iso);
 
 describe('the operator inbox', () => {
-  // One story: after a failed step the rest are skipped instead of each timing out.
-  let broken = '';
-  beforeEach((ctx) => {
-    if (broken) ctx.skip();
-    ctx.onTestFailed(() => {
-      broken = ctx.task.name;
-    });
-  });
+  storySteps();
 
   it('one queue for chat and callback, newest activity first, filtered by channel, mine and unassigned; the unanswered are red and wait live', async () => {
     // 1. Three visitors while nobody is online: they wait, unassigned. Bob asks to be called back.

@@ -5,7 +5,7 @@
  */
 import type { OperatorProfile } from '@parley/protocol';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { online } from './support/admin.js';
 import { launchBrowser, newContext } from './support/browser.js';
 import { Cleanup, waitUntil } from './support/cleanup.js';
@@ -26,6 +26,7 @@ import {
   visitorSays,
 } from './support/inbox.js';
 import type { Parley } from './support/processes.js';
+import { storySteps } from './support/story.js';
 
 const cleanup = new Cleanup();
 const log: string[] = [];
@@ -61,13 +62,7 @@ const users = async () => (await ok(admin.call<{ users: OperatorProfile[] }>('GE
 const assigneeOf = async (v: Visitor) => (await contactOf(admin, v.contactId))?.assigneeId;
 
 describe('the supervisor', () => {
-  let broken = '';
-  beforeEach((ctx) => {
-    if (broken) ctx.skip();
-    ctx.onTestFailed(() => {
-      broken = ctx.task.name;
-    });
-  });
+  storySteps();
 
   it("sets an operator's max chats, skills, experience, cost tier and extension", async () => {
     await logIntoInbox(page, parley, SARA.email, SARA.password);

@@ -7,7 +7,7 @@
  */
 import type { Client, Task } from '@parley/protocol';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newContext } from './support/browser.js';
 import { Cleanup } from './support/cleanup.js';
 import {
@@ -23,6 +23,7 @@ import {
   visitorSays,
 } from './support/inbox.js';
 import type { Parley } from './support/processes.js';
+import { storySteps } from './support/story.js';
 
 const cleanup = new Cleanup();
 const log: string[] = [];
@@ -79,14 +80,7 @@ afterAll(async () => {
 });
 
 describe('tasks, pop-ups, sounds and notifications', () => {
-  // One story: after a failed step the rest are skipped instead of each timing out.
-  let broken = '';
-  beforeEach((ctx) => {
-    if (broken) ctx.skip();
-    ctx.onTestFailed(() => {
-      broken = ctx.task.name;
-    });
-  });
+  storySteps();
 
   it('a client writes: their order’s responsible operator gets a task, with a pop-up, a chime and a notification', async () => {
     await logIntoInbox(page, parley, AMIRA.email, AMIRA.password);

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContactSummary, OperatorInbound, User } from '@parley/protocol';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newContext } from './support/browser.js';
 import { Cleanup } from './support/cleanup.js';
 import {
@@ -29,6 +29,7 @@ import {
 import { resultsDir } from './support/paths.js';
 import type { Parley } from './support/processes.js';
 import { ofType } from './support/sockets.js';
+import { storySteps } from './support/story.js';
 
 const cleanup = new Cleanup();
 const log: string[] = [];
@@ -68,14 +69,7 @@ const me = async (s: Session) => (await ok(s.call<{ user: User }>('GET', '/api/v
 const dialog = (page: Page) => page.getByRole('dialog', { name: 'Transfer the conversation' });
 
 describe('the team', () => {
-  // One story: after a failed step the rest are skipped instead of each timing out.
-  let broken = '';
-  beforeEach((ctx) => {
-    if (broken) ctx.skip();
-    ctx.onTestFailed(() => {
-      broken = ctx.task.name;
-    });
-  });
+  storySteps();
 
   it('sets the status online, away and offline', async () => {
     await logIntoInbox(boss, parley, parley.adminEmail, parley.adminPassword);

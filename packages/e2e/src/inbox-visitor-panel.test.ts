@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, ContactDetails, Order, SiteAdmin } from '@parley/protocol';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newContext } from './support/browser.js';
 import { Cleanup } from './support/cleanup.js';
 import {
@@ -26,6 +26,7 @@ import {
 } from './support/inbox.js';
 import { resultsDir } from './support/paths.js';
 import type { Parley } from './support/processes.js';
+import { storySteps } from './support/story.js';
 
 const cleanup = new Cleanup();
 const log: string[] = [];
@@ -88,14 +89,7 @@ async function createClient(body: Record<string, unknown>): Promise<Client> {
 }
 
 describe('the visitor panel', () => {
-  // One story: after a failed step the rest are skipped instead of each timing out.
-  let broken = '';
-  beforeEach((ctx) => {
-    if (broken) ctx.skip();
-    ctx.onTestFailed(() => {
-      broken = ctx.task.name;
-    });
-  });
+  storySteps();
 
   it('shows answers, IP, start and current page, referrer, browser, OS, device, language and local time', async () => {
     const dora = await startChat(parley, cleanup, {

@@ -7,12 +7,13 @@ import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { launchBrowser, newContext } from './support/browser.js';
 import { Cleanup } from './support/cleanup.js';
 import { resultsDir } from './support/paths.js';
 import { type DemoSite, type Parley, startDemoSite, startParley } from './support/processes.js';
+import { storySteps } from './support/story.js';
 
 const cleanup = new Cleanup();
 const log: string[] = [];
@@ -138,13 +139,7 @@ async function contactsViaRest(): Promise<ContactRow[]> {
 
 describe('walking skeleton: a visitor on a shop chats with an operator', () => {
   // The steps are one story: after a failed step the rest are skipped instead of each timing out.
-  let broken = '';
-  beforeEach((ctx) => {
-    if (broken) ctx.skip();
-    ctx.onTestFailed(() => {
-      broken = ctx.task.name;
-    });
-  });
+  storySteps();
 
   it('the shop and Parley are on different origins; the widget and its chunk load cross-origin', async () => {
     expect(new URL(shop.url).origin).not.toBe(new URL(parley.url).origin);
