@@ -705,29 +705,25 @@ function SiteEditor({ site, onSaved }: { site: SiteAdmin; onSaved: (s: SiteAdmin
                               'intervals',
                               form.intervals.map((x, j) => (j === i ? { ...x, ...patch } : x)),
                             );
+                          const time = (
+                            end: 'open' | 'close',
+                            placeholder: string,
+                            label: 'opens' | 'closes',
+                          ) => (
+                            <input
+                              dir="ltr"
+                              size={5}
+                              placeholder={placeholder}
+                              aria-label={af(label, { day: name })}
+                              aria-invalid={errors?.length ? 'true' : undefined}
+                              aria-describedby={errors?.length ? errId(k) : undefined}
+                              value={iv[end]}
+                              onInput={(e) => setIv({ [end]: e.currentTarget.value })}
+                            />
+                          );
                           return (
                             <div key={i} class={`interval${errors?.length ? ' invalid' : ''}`} data-field={k}>
-                              <input
-                                dir="ltr"
-                                size={5}
-                                placeholder="09:00"
-                                aria-label={af('opens', { day: name })}
-                                aria-invalid={errors?.length ? 'true' : undefined}
-                                aria-describedby={errors?.length ? errId(k) : undefined}
-                                value={iv.open}
-                                onInput={(e) => setIv({ open: e.currentTarget.value })}
-                              />
-                              –
-                              <input
-                                dir="ltr"
-                                size={5}
-                                placeholder="17:00"
-                                aria-label={af('closes', { day: name })}
-                                aria-invalid={errors?.length ? 'true' : undefined}
-                                aria-describedby={errors?.length ? errId(k) : undefined}
-                                value={iv.close}
-                                onInput={(e) => setIv({ close: e.currentTarget.value })}
-                              />
+                              {time('open', '09:00', 'opens')}–{time('close', '17:00', 'closes')}
                               <button
                                 type="button"
                                 aria-label={af('removeHours', { day: name })}

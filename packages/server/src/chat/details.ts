@@ -5,7 +5,7 @@
 import type { ContactDetails } from '@parley/protocol';
 import { ErrorCode } from '@parley/protocol';
 import { and, desc, eq, isNull, ne, or } from 'drizzle-orm';
-import type { ChatEvent, EventBus } from '../bus.js';
+import type { EventBus } from '../bus.js';
 import { clientCard } from '../clients/repo.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
@@ -24,12 +24,7 @@ import * as repo from './repo.js';
 const EARLIER = 20;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function createContactDetails(deps: {
-  db: Db;
-  bus: EventBus;
-  clock: Clock;
-  contactEvent: (workspaceId: string, contactId: string) => Promise<ChatEvent>;
-}) {
+export function createContactDetails(deps: { db: Db; bus: EventBus; clock: Clock }) {
   const { db, bus, clock } = deps;
 
   async function details(workspaceId: string, contactId: string): Promise<ContactDetails> {
@@ -137,10 +132,11 @@ export function createContactDetails(deps: {
       });
       return [...new Set([c.id, ...others.map((o) => o.id)])];
     });
+    // Open ones are in the inbox's queue: it hears of the new client (one read each, reused as the event).
     for (const id of changed) {
-      const s = await repo.summary(db, id);
-      if (s && repo.OPEN_STATUSES.includes(s.status as (typeof repo.OPEN_STATUSES)[number])) {
-        bus.publish(await deps.contactEvent(user.workspaceId, id));
+      const contact = await repo.summary(db, id);
+      if (contact && repo.OPEN_STATUSES.includes(contact.status as (typeof repo.OPEN_STATUSES)[number])) {
+        bus.publish({ kind: 'contact', workspaceId: user.workspaceId, contact });
       }
     }
     return details(user.workspaceId, contactId);

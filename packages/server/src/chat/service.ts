@@ -96,7 +96,7 @@ export function createChatService(deps: {
   });
   const { route } = router;
   const moderation = createModeration({ db, bus, clock, contactEvent: (w, c) => contactEvent(w, c) });
-  const panel = createContactDetails({ db, bus, clock, contactEvent: (w, c) => contactEvent(w, c) });
+  const panel = createContactDetails({ db, bus, clock });
 
   async function contactEvent(workspaceId: string, contactId: string): Promise<ChatEvent> {
     const contact = await repo.summary(db, contactId);

@@ -37,9 +37,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
       preHandler: [app.authenticate, app.requireRole('admin')],
     },
     async (req, reply) => {
-      const bad = req.body.allowedOrigins
-        .map((o, i) => (isOriginPattern(o.trim()) ? null : originProblem(o, i)))
-        .filter((p): p is string => p !== null);
+      const bad = originProblems(req.body.allowedOrigins);
       if (bad.length > 0) throw new ParleyError(ErrorCode.Validation, bad.join('; '));
       const [row] = await db
         .insert(sites)
@@ -84,9 +82,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
         const merged = { ...withDefaults(current.settings), ...settings };
         const secret = hcaptchaSecret === undefined ? current.hcaptchaSecret : hcaptchaSecret;
         const problems = [
-          ...(allowedOrigins ?? [])
-            .map((o, i) => (isOriginPattern(o.trim()) ? null : originProblem(o, i)))
-            .filter((p): p is string => p !== null),
+          ...originProblems(allowedOrigins ?? []),
           ...settingsProblems(merged, secret !== null),
         ];
         if (problems.length > 0) throw new ParleyError(ErrorCode.Validation, problems.join('; '));
@@ -104,10 +100,15 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { d
           .returning();
         return row!;
       });
-      return toSiteAdmin({ ...saved, settings: withDefaults(saved.settings) });
+      return toSiteAdmin(saved); // its settings are `merged`: complete
     },
   );
 };
 
-const originProblem = (o: string, i: number) =>
-  `allowedOrigins[${i}]: "${o}" is not an origin like https://shop.example or https://*.shop.example`;
+/** One message per allowed origin an admin may not save, naming its place in the list. */
+const originProblems = (origins: readonly string[]): string[] =>
+  origins.flatMap((o, i) =>
+    isOriginPattern(o.trim())
+      ? []
+      : [`allowedOrigins[${i}]: "${o}" is not an origin like https://shop.example or https://*.shop.example`],
+  );
