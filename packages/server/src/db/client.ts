@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -9,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { RemotePGlite } from './pglite-remote.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -48,16 +48,17 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     };
   }
   const unlock = opts.dataDir ? lockDataDir(opts.dataDir) : () => {};
-  let client: PGlite;
+  let client: RemotePGlite;
   try {
     // The database lives in a subfolder: initdb wants an empty folder, and the lock sits beside it.
-    client = opts.dataDir ? new PGlite(join(opts.dataDir, 'pgdata')) : new PGlite();
+    // It runs on a thread of its own: PGlite's queries are CPU work that would hold up the sockets.
+    client = new RemotePGlite(opts.dataDir ? join(opts.dataDir, 'pgdata') : null);
     await client.waitReady;
   } catch (err) {
     unlock();
     throw err;
   }
-  const pg = drizzlePglite({ client, schema });
+  const pg = drizzlePglite({ client: client.asPGlite(), schema });
   const db = pg as unknown as Db;
   let closed = false;
   return {
