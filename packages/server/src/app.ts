@@ -24,7 +24,7 @@ import { staticAssets } from './http/static.js';
 import { originAllowed } from './sites/origin.js';
 import { findSiteByKey, listSites } from './sites/repo.js';
 import { siteRoutes } from './sites/routes.js';
-import type { Connection, SocketLike } from './sockets/frames.js';
+import { type Connection, tickBatched } from './sockets/frames.js';
 import { createHub } from './sockets/hub.js';
 import { createOnlineWatch } from './sockets/online.js';
 import { handleOperatorConnection } from './sockets/operator.js';
@@ -163,7 +163,7 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
         if (!originAllowed(req.headers.origin, site.allowedOrigins)) {
           return ws.close(CloseCode.BadOrigin, `${ErrorCode.BadOrigin}: origin not allowed for this site`);
         }
-        const conn = handleVisitorConnection(ws as SocketLike, {
+        const conn = handleVisitorConnection(tickBatched(ws), {
           site,
           ip: req.ip ?? null,
           userAgent: req.headers['user-agent'] ?? null,
@@ -199,7 +199,7 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
       }
       const user = await app.sessionUser(req);
       if (!user) return ws.close(CloseCode.Unauthorized, `${ErrorCode.Unauthorized}: log in first`);
-      handOff(handleOperatorConnection(ws as SocketLike, { user, chat, hub, log: req.log }));
+      handOff(handleOperatorConnection(tickBatched(ws), { user, chat, hub, log: req.log }));
     })().catch((err: unknown) => {
       req.log.error({ err }, 'operator socket setup failed');
       ws.close(1011, 'internal error');
