@@ -142,4 +142,41 @@ describe('group commit of messages', () => {
       { c: open1, seq: 1, body: 'first' },
     ]);
   });
+
+  it('stores text as it was sent, quotes and all; a NUL fails its own message, a cut emoji is mended', async () => {
+    const writer = createMessageWriter({ db, clock: systemClock });
+    const [id] = await newContacts(1);
+    const tricky = 'He said "hi", {braces} \\ back\\slash, \'quotes\', العربية, tiếng Việt, 👋';
+    const results = await Promise.allSettled([
+      writer.append({ contactId: id!, author, input: { clientId: 't1', body: tricky }, authorize: allow }),
+      writer.append({
+        contactId: id!,
+        author,
+        input: { clientId: 't2', body: 'nul \u0000 here' },
+        authorize: allow,
+      }),
+      writer.append({
+        contactId: id!,
+        author,
+        input: { clientId: 't3', body: 'cut \ud83d' },
+        authorize: allow,
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(results[1]).toMatchObject({ reason: { code: ErrorCode.Validation } });
+    const stored = await database.db
+      .select({ seq: messages.seq, body: messages.body, createdAt: messages.createdAt })
+      .from(messages)
+      .where(eq(messages.contactId, id!))
+      .orderBy(asc(messages.seq));
+    expect(stored.map((m) => [m.seq, m.body])).toEqual([
+      [1, tricky],
+      [2, 'cut \ufffd'],
+    ]);
+    // What the senders were told is what the database holds.
+    const told = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.message] : []));
+    expect(told.map((m) => [m.seq, m.body, m.createdAt])).toEqual(
+      stored.map((m) => [m.seq, m.body, m.createdAt.toISOString()]),
+    );
+  });
 });

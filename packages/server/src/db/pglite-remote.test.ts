@@ -26,6 +26,12 @@ describe('PGlite on its own thread', () => {
     const err = await client.query('insert into t (id) values (2)').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err).toMatchObject({ code: '23505', message: expect.stringContaining('duplicate key') });
+    // Through drizzle too, whose queries carry parser functions that PGlite hangs on its errors.
+    const db = drizzle({ client: client.asPGlite() });
+    const viaOrm = await db
+      .execute(sql`insert into t (id) values (2)`)
+      .catch((e: { cause?: unknown }) => e.cause);
+    expect(viaOrm).toMatchObject({ code: '23505', constraint: 't_pkey' });
     // The thread goes on serving after an error.
     expect((await client.query('select count(*)::int as n from t')).rows).toEqual([{ n: 2 }]);
   });
@@ -39,6 +45,13 @@ describe('PGlite on its own thread', () => {
       throw new Error('changed my mind');
     });
     await expect(failed).rejects.toThrow('changed my mind');
+    // A statement that fails inside a transaction ends it too; the database goes on serving.
+    const broken = client.transaction(async (tx) => {
+      await tx.query('insert into t (id) values (13)');
+      await tx.query('insert into nowhere values (1)');
+    });
+    await expect(broken).rejects.toMatchObject({ code: '42P01' });
+    expect((await client.query('select count(*)::int as n from t where id = 13')).rows).toEqual([{ n: 0 }]);
 
     const order: string[] = [];
     let release = () => {};

@@ -49,8 +49,14 @@ function textParsers(oids) {
 /** @param {unknown} err */
 function wire(err) {
   if (!(err instanceof Error)) return { message: String(err) };
-  // Own fields first (PostgreSQL's code, detail, constraint, …), then the non-enumerable ones.
-  return { ...err, name: err.name, message: err.message };
+  // PostgreSQL's fields (code, detail, constraint, …) are text and numbers. PGlite also hangs the
+  // query's options on the error, parser functions included, which cannot cross: left behind.
+  /** @type {Record<string, string | number | boolean | null>} */
+  const fields = {};
+  for (const [key, value] of Object.entries(err)) {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) fields[key] = value;
+  }
+  return { ...fields, name: err.name, message: err.message };
 }
 
 /**
