@@ -142,6 +142,20 @@ describe('the PostgreSQL event bus', () => {
     expect(b.heard).toEqual([typing(1), typing(2)]);
   });
 
+  it('packs a burst of small events into a few notifications, heard in order', async () => {
+    const a = await node({ channel: 'pack_test' });
+    const b = await node({ channel: 'pack_test' });
+    const notifications: string[] = [];
+    await a.sql.listen('pack_test', (payload) => notifications.push(payload));
+    const burst = Array.from({ length: 200 }, (_, i) => typing(i));
+    for (const e of burst) a.bus.publish(e);
+    await until('b hears the burst', () => b.heard.length === 200);
+    expect(b.heard).toEqual(burst);
+    // About 100 bytes an event, under 8,000 a notification: a handful, not two hundred.
+    expect(notifications.length).toBeGreaterThan(1);
+    expect(notifications.length).toBeLessThanOrEqual(10);
+  });
+
   it('carries an event larger than the 8,000-byte NOTIFY limit intact', async () => {
     const a = await node({ channel: 'large_test' });
     const b = await node({ channel: 'large_test' });

@@ -81,7 +81,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
       .select()
       .from(contacts)
       .where(
-        sql`${contacts.id} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::json))`,
+        sql`${contacts.id} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::text::json))`,
       )
       .orderBy(asc(contacts.id))
       .for('update');
@@ -163,7 +163,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
       await tx.execute(sql`
         insert into ${messages} (id, contact_id, seq, author_kind, author_id, author_name, body, quote_id, client_id, created_at)
         select id, contact_id, seq, author_kind, author_id, author_name, body, quote_id, client_id, created_at
-        from json_to_recordset(${JSON.stringify(values.map(asColumns))}::json) as x(id uuid, contact_id uuid, seq int,
+        from json_to_recordset(${JSON.stringify(values.map(asColumns))}::text::json) as x(id uuid, contact_id uuid, seq int,
           author_kind text, author_id uuid, author_name text, body text, quote_id uuid, client_id text,
           created_at timestamptz)`);
     }
@@ -188,7 +188,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
           updated_at = v.at,
           first_response_at = v.first_response_at,
           status = v.status
-        from json_to_recordset(${JSON.stringify(changes)}::json) as v(id uuid, last_seq int, preview text,
+        from json_to_recordset(${JSON.stringify(changes)}::text::json) as v(id uuid, last_seq int, preview text,
           at timestamptz, first_response_at timestamptz, status text)
         where ${contacts.id} = v.id`);
     }
@@ -214,7 +214,7 @@ async function existingByClientId(tx: Db, group: AppendRequest[]): Promise<Messa
     .from(messages)
     .where(
       sql`(${messages.contactId}, ${messages.clientId}) in
-        (select c, k from json_to_recordset(${JSON.stringify(keys)}::json) as x(c uuid, k text))`,
+        (select c, k from json_to_recordset(${JSON.stringify(keys)}::text::json) as x(c uuid, k text))`,
     );
 }
 
@@ -226,7 +226,7 @@ async function quotedIn(tx: Db, group: AppendRequest[]): Promise<Map<string, str
     .select({ id: messages.id, contactId: messages.contactId })
     .from(messages)
     .where(
-      sql`${messages.id} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::json))`,
+      sql`${messages.id} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::text::json))`,
     );
   return new Map(rows.map((r) => [r.id, r.contactId]));
 }

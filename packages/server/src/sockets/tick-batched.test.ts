@@ -28,7 +28,15 @@ async function pair() {
     while (received.length < n) await new Promise((r) => setTimeout(r, 5));
     return received;
   };
-  return { ws, writes, arrived, close: () => (client.close(), new Promise((r) => server.close(r))) };
+  return {
+    ws,
+    writes,
+    arrived,
+    close: () => {
+      client.close();
+      return new Promise((r) => server.close(r));
+    },
+  };
 }
 
 describe('frames sent in one tick', () => {
