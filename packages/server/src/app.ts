@@ -149,39 +149,51 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
 
   // --- sockets -------------------------------------------------------------------------------
 
+  // The handlers below copy what they need from the request: a closure that kept `req` would keep
+  // the request, its headers and its logger for as long as the socket lives (memory per socket).
   app.get<{ Querystring: { site?: string } }>(
     '/ws/visitor',
     { websocket: true, schema: { hide: true } },
-    (ws, req) => {
-      const handOff = buffered(ws);
-      metrics.openSockets.inc({ kind: 'visitor' });
-      ws.on('close', () => metrics.openSockets.dec({ kind: 'visitor' }));
-      void (async () => {
-        const key = typeof req.query.site === 'string' ? req.query.site : '';
-        const site = key ? await findSiteByKey(db, key) : undefined;
-        if (!site) return ws.close(CloseCode.UnknownSite, `${ErrorCode.UnknownSite}: no site has this key`);
-        if (!originAllowed(req.headers.origin, site.allowedOrigins)) {
-          return ws.close(CloseCode.BadOrigin, `${ErrorCode.BadOrigin}: origin not allowed for this site`);
-        }
-        const conn = handleVisitorConnection(tickBatched(ws), {
-          site,
-          ip: req.ip ?? null,
-          userAgent: req.headers['user-agent'] ?? null,
-          chat,
-          hub,
-          captcha,
-          online,
-          presence,
-          describeIdentity: (s, identity) => describeIdentity(db, s, identity),
-          log: req.log,
-        });
-        handOff(conn);
-      })().catch((err: unknown) => {
-        req.log.error({ err }, 'visitor socket setup failed');
-        ws.close(1011, 'internal error');
-      });
-    },
+    (ws, req) =>
+      openVisitorSocket(ws, {
+        key: typeof req.query.site === 'string' ? req.query.site : '',
+        origin: req.headers.origin,
+        ip: req.ip ?? null,
+        userAgent: req.headers['user-agent'] ?? null,
+      }),
   );
+
+  function openVisitorSocket(
+    ws: WebSocket,
+    from: { key: string; origin: string | undefined; ip: string | null; userAgent: string | null },
+  ) {
+    const handOff = buffered(ws);
+    metrics.openSockets.inc({ kind: 'visitor' });
+    ws.on('close', () => metrics.openSockets.dec({ kind: 'visitor' }));
+    void (async () => {
+      const site = from.key ? await findSiteByKey(db, from.key) : undefined;
+      if (!site) return ws.close(CloseCode.UnknownSite, `${ErrorCode.UnknownSite}: no site has this key`);
+      if (!originAllowed(from.origin, site.allowedOrigins)) {
+        return ws.close(CloseCode.BadOrigin, `${ErrorCode.BadOrigin}: origin not allowed for this site`);
+      }
+      const conn = handleVisitorConnection(tickBatched(ws), {
+        site,
+        ip: from.ip,
+        userAgent: from.userAgent,
+        chat,
+        hub,
+        captcha,
+        online,
+        presence,
+        describeIdentity: (s, identity) => describeIdentity(db, s, identity),
+        log: app.log,
+      });
+      handOff(conn);
+    })().catch((err: unknown) => {
+      app.log.error({ err }, 'visitor socket setup failed');
+      ws.close(1011, 'internal error');
+    });
+  }
 
   app.get('/ws/operator', { websocket: true, schema: { hide: true } }, (ws, req) => {
     const handOff = buffered(ws);
