@@ -46,4 +46,44 @@ describe('the socket hub', () => {
     expect(got).toEqual(['healthy']);
     expect(errors).toHaveLength(1);
   });
+
+  it("offers an assigned conversation's messages only to its operator and those who watch all", () => {
+    const bus = createLocalBus();
+    const hub = createHub(bus);
+    const got: string[] = [];
+    const offAnna = hub.onWorkspace('w1', () => got.push('anna'), { userId: 'anna', watchesAll: false });
+    hub.onWorkspace('w1', () => got.push('ben'), { userId: 'ben', watchesAll: false });
+    hub.onWorkspace('w1', () => got.push('sup'), { userId: 'sup', watchesAll: true });
+    const message = (assigneeId: string | null): ChatEvent => ({
+      kind: 'message',
+      workspaceId: 'w1',
+      assigneeId,
+      message: {
+        id: 'm',
+        contactId: 'c1',
+        seq: 1,
+        author: { kind: 'visitor', id: 'v', name: 'V' },
+        body: 'hi',
+        quoteId: null,
+        clientId: 'x',
+        createdAt: new Date(0).toISOString(),
+        deletedAt: null,
+      },
+    });
+    bus.publish(message('anna'));
+    expect(got.sort()).toEqual(['anna', 'sup']);
+    got.length = 0;
+    // Waiting (no assignee): everyone who could take it.
+    bus.publish(message(null));
+    expect(got.sort()).toEqual(['anna', 'ben', 'sup']);
+    got.length = 0;
+    // The queue and presence are everyone's.
+    bus.publish({ kind: 'presence', workspaceId: 'w1', userId: 'ben', status: 'away' });
+    expect(got.sort()).toEqual(['anna', 'ben', 'sup']);
+    offAnna();
+    got.length = 0;
+    bus.publish(message('anna'));
+    expect(got).toEqual(['sup']);
+    expect(hub.size()).toBe(2);
+  });
 });

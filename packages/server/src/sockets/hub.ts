@@ -25,9 +25,31 @@ export function contactOf(e: ChatEvent): string | null {
  * the visitor sockets of its conversation and the operator sockets of its workspace. Offering every
  * event to every socket would cost ten thousand calls per message with ten thousand visitors online.
  */
+/** An assigned conversation's own traffic: only its operator (and those who watch all) need it. */
+function assigneeOf(e: ChatEvent): string | null {
+  switch (e.kind) {
+    case 'message':
+    case 'deleted':
+    case 'typing':
+    case 'seen':
+      return e.assigneeId;
+    default:
+      return null;
+  }
+}
+
+/** Who an operator socket listens for: its user, and whether it watches every conversation. */
+export interface Scope {
+  userId: string;
+  watchesAll: boolean;
+}
+
 export function createHub(bus: EventBus, onListenerError: (err: unknown) => void = () => {}) {
   const byContact = new Map<string, Set<Listener>>();
+  /** Workspace listeners that hear everything (supervisors, admins, unscoped). */
   const byWorkspace = new Map<string, Set<Listener>>();
+  /** Operators' listeners by workspace, then user: an assigned chat's message reaches one of them. */
+  const byOperator = new Map<string, Map<string, Set<Listener>>>();
 
   const deliver = (set: Set<Listener> | undefined, e: ChatEvent) => {
     if (!set) return;
@@ -44,6 +66,12 @@ export function createHub(bus: EventBus, onListenerError: (err: unknown) => void
     const contactId = contactOf(e);
     if (contactId) deliver(byContact.get(contactId), e);
     deliver(byWorkspace.get(e.workspaceId), e);
+    const operators = byOperator.get(e.workspaceId);
+    if (!operators) return;
+    // With 200 operators online, offering each message to all of them was 200 calls a message.
+    const assignee = assigneeOf(e);
+    if (assignee) deliver(operators.get(assignee), e);
+    else for (const set of operators.values()) deliver(set, e);
   });
 
   const add = (map: Map<string, Set<Listener>>, key: string, l: Listener) => {
@@ -62,10 +90,31 @@ export function createHub(bus: EventBus, onListenerError: (err: unknown) => void
   return {
     /** Events about one conversation (visitor sockets). */
     onContact: (contactId: string, l: Listener) => add(byContact, contactId, l),
-    /** Every event of a workspace (operator sockets). */
-    onWorkspace: (workspaceId: string, l: Listener) => add(byWorkspace, workspaceId, l),
+    /**
+     * The events of a workspace an operator socket needs: all of them for one that watches all;
+     * otherwise everything but the messages, typing, read state and deletions of conversations
+     * assigned to someone else.
+     */
+    onWorkspace: (workspaceId: string, l: Listener, scope?: Scope) => {
+      if (!scope || scope.watchesAll) return add(byWorkspace, workspaceId, l);
+      let users = byOperator.get(workspaceId);
+      if (!users) {
+        users = new Map();
+        byOperator.set(workspaceId, users);
+      }
+      const remove = add(users, scope.userId, l);
+      return () => {
+        remove();
+        if (users.size === 0 && byOperator.get(workspaceId) === users) byOperator.delete(workspaceId);
+      };
+    },
     /** How many listeners are registered (for tests and metrics). */
-    size: () => [...byContact.values(), ...byWorkspace.values()].reduce((n, s) => n + s.size, 0),
+    size: () =>
+      [
+        ...byContact.values(),
+        ...byWorkspace.values(),
+        ...[...byOperator.values()].flatMap((m) => [...m.values()]),
+      ].reduce((n, s) => n + s.size, 0),
     close: unsubscribe,
   };
 }

@@ -36,10 +36,14 @@ export function handleOperatorConnection(socket: SocketLike, ctx: OperatorConnec
   // Events that arrive while the snapshot is being read are held, then replayed after `ready`,
   // so nothing committed between the snapshot and the subscription is missed.
   let held: ChatEvent[] | null = [];
-  const unsubscribe = ctx.hub.onWorkspace(user.workspaceId, (e) => {
-    if (held) held.push(e);
-    else forward(e);
-  });
+  const unsubscribe = ctx.hub.onWorkspace(
+    user.workspaceId,
+    (e) => {
+      if (held) held.push(e);
+      else forward(e);
+    },
+    { userId: user.id, watchesAll: user.role !== 'operator' },
+  );
 
   // A conversation's traffic goes to whoever has it; while it waits, to everyone who could take it;
   // supervisors and admins watch them all. The queue itself (contact frames) is everyone's.
