@@ -16,7 +16,7 @@ export async function lockOnlineOperators(
   db: Db,
   workspaceId: string,
   onlyIds?: string[],
-): Promise<OperatorSnapshot[]> {
+): Promise<(OperatorSnapshot & { name: string; avatarUrl: string | null })[]> {
   const ops = await db
     .select()
     .from(users)
@@ -50,6 +50,8 @@ export async function lockOnlineOperators(
   const byId = new Map(loads.map((l) => [l.id, l]));
   return ops.map((o) => ({
     id: o.id,
+    name: o.name,
+    avatarUrl: o.avatarUrl,
     status: o.status,
     skills: o.skills,
     experience: o.experience,

@@ -1,5 +1,5 @@
 import type { OperatorCard } from '@parley/protocol';
-import { eq, inArray } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { ChatEvent, EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
@@ -60,35 +60,42 @@ export function createRouter(deps: {
       const rr = await repo.roundRobinState(tx, siteIds);
       const decisions = plan(queue, ops, rr, now);
       if (decisions.length === 0) return [];
-      const cards = new Map(
-        (
-          await tx
-            .select({ id: users.id, name: users.name, avatarUrl: users.avatarUrl })
-            .from(users)
-            .where(inArray(users.id, [...new Set(decisions.map((d) => d.operatorId))]))
-        ).map((u) => [u.id, u]),
-      );
+      const cards = new Map(ops.map((o) => [o.id, { id: o.id, name: o.name, avatarUrl: o.avatarUrl }]));
       const items = new Map(queue.map((q) => [q.id, q]));
-      for (const d of decisions) {
-        await tx
-          .update(contacts)
-          .set({ status: 'assigned', assigneeId: d.operatorId, assignedAt: now, updatedAt: now })
-          .where(eq(contacts.id, d.itemId));
-        await tx.insert(contactEvents).values({
-          contactId: d.itemId,
-          kind: 'assigned',
-          data: { operatorId: d.operatorId, reason: d.reason },
-          at: now,
-        });
+      // Every write of the pass in one statement: one round trip whatever the number of decisions
+      // (the assignment, its audit event, the round-robin turn, the operators' last assignment).
+      const rows = decisions.map((d) => {
         const item = items.get(d.itemId)!;
-        if (item.strategy === 'round_robin' && d.reason === 'strategy') {
-          await tx.update(sites).set({ rrLastOperatorId: d.operatorId }).where(eq(sites.id, item.siteId));
-        }
-      }
-      await tx
-        .update(users)
-        .set({ lastAssignedAt: now })
-        .where(inArray(users.id, [...new Set(decisions.map((d) => d.operatorId))]));
+        return {
+          contact_id: d.itemId,
+          operator_id: d.operatorId,
+          reason: d.reason,
+          site_id: item.siteId,
+          rr: item.strategy === 'round_robin' && d.reason === 'strategy',
+        };
+      });
+      const at = now.toISOString();
+      await tx.execute(sql`
+        with d as (
+          select * from rows from (json_to_recordset(${JSON.stringify(rows)}::text::json)
+            as (contact_id uuid, operator_id uuid, reason text, site_id uuid, rr boolean))
+            with ordinality as d(contact_id, operator_id, reason, site_id, rr, ord)
+        ), assigned as (
+          update ${contacts} c set status = 'assigned', assignee_id = d.operator_id,
+            assigned_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+          from d where c.id = d.contact_id
+        ), audit as (
+          insert into ${contactEvents} (contact_id, kind, data, created_at)
+          select contact_id, 'assigned', jsonb_build_object('operatorId', operator_id, 'reason', reason),
+            ${at}::timestamptz
+          from d order by ord
+        ), turn as (
+          update ${sites} s set rr_last_operator_id = last.operator_id
+          from (select distinct on (site_id) site_id, operator_id from d where rr order by site_id, ord desc) last
+          where s.id = last.site_id
+        )
+        update ${users} u set last_assigned_at = ${at}::timestamptz
+        where u.id in (select operator_id from d)`);
       return decisions.map((d) => ({
         contactId: d.itemId,
         operator: cards.get(d.operatorId) ?? { id: d.operatorId, name: '', avatarUrl: null },
