@@ -77,18 +77,23 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
   async function writeGroup(tx: Db, group: Pending[]): Promise<(() => void)[]> {
     const now = deps.clock.now();
     const ids = [...new Set(group.map((p) => p.contactId))].sort();
-    const locked = await tx
-      .select()
-      .from(contacts)
-      .where(
-        sql`${contacts.id} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::text::json))`,
-      )
-      .orderBy(asc(contacts.id))
-      .for('update');
+    // The three reads go out together (postgres.js pipelines a transaction's queries; the server runs
+    // them in order, so the repeats and quotes are read under the lock): one round trip, not three.
+    const [locked, existing, quotes] = await Promise.all([
+      tx
+        .select()
+        .from(contacts)
+        .where(
+          sql`${contacts.id} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::text::json))`,
+        )
+        .orderBy(asc(contacts.id))
+        .for('update'),
+      existingByClientId(tx, group),
+      quotedIn(tx, group),
+    ]);
     const rows = new Map(locked.map((c) => [c.id, c]));
     const seen = new Map<string, MessageRow>();
-    for (const m of await existingByClientId(tx, group)) seen.set(`${m.contactId} ${m.clientId}`, m);
-    const quotes = await quotedIn(tx, group);
+    for (const m of existing) seen.set(`${m.contactId} ${m.clientId}`, m);
 
     const settle: (() => void)[] = [];
     const fresh: { p: Pending; key: string; changed: boolean }[] = [];
@@ -160,15 +165,6 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
     // The group travels as one JSON parameter, not nine parameters a row: building a statement
     // with thousands of parameters was most of the ORM's time in the profiles (BENCHMARKS.md).
     if (values.length > 0) {
-      await tx.execute(sql`
-        insert into ${messages} (id, contact_id, seq, author_kind, author_id, author_name, body, quote_id, client_id, created_at)
-        select id, contact_id, seq, author_kind, author_id, author_name, body, quote_id, client_id, created_at
-        from json_to_recordset(${JSON.stringify(values.map(asColumns))}::text::json) as x(id uuid, contact_id uuid, seq int,
-          author_kind text, author_id uuid, author_name text, body text, quote_id uuid, client_id text,
-          created_at timestamptz)`);
-    }
-    const byKey = new Map(values.map((m) => [`${m.contactId} ${m.clientId}`, m]));
-    if (touched.size > 0) {
       const changes = [...touched].map((id) => {
         const c = rows.get(id)!;
         return {
@@ -180,7 +176,15 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
           status: c.status,
         };
       });
+      // The messages and their conversations' new state in one statement: one round trip.
       await tx.execute(sql`
+        with stored as (
+          insert into ${messages} (id, contact_id, seq, author_kind, author_id, author_name, body, quote_id, client_id, created_at)
+          select id, contact_id, seq, author_kind, author_id, author_name, body, quote_id, client_id, created_at
+          from json_to_recordset(${JSON.stringify(values.map(asColumns))}::text::json) as x(id uuid, contact_id uuid,
+            seq int, author_kind text, author_id uuid, author_name text, body text, quote_id uuid, client_id text,
+            created_at timestamptz)
+        )
         update ${contacts} set
           last_seq = v.last_seq,
           last_message_preview = v.preview,
@@ -192,6 +196,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
           at timestamptz, first_response_at timestamptz, status text)
         where ${contacts.id} = v.id`);
     }
+    const byKey = new Map(values.map((m) => [`${m.contactId} ${m.clientId}`, m]));
     const first = new Set<string>();
     for (const { p, key, changed } of fresh) {
       const m = byKey.get(key)!; // as stored: every column is known here
