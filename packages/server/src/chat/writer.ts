@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@parley/protocol';
 import { asc, sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { type ContactRow, contacts, type MessageRow, messages } from '../db/schema/index.js';
@@ -80,14 +81,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
     // The three reads go out together (postgres.js pipelines a transaction's queries; the server runs
     // them in order, so the repeats and quotes are read under the lock): one round trip, not three.
     const [locked, existing, quotes] = await Promise.all([
-      tx
-        .select()
-        .from(contacts)
-        .where(
-          sql`${contacts.id} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::text::json))`,
-        )
-        .orderBy(asc(contacts.id))
-        .for('update'),
+      tx.select().from(contacts).where(idIn(contacts.id, ids)).orderBy(asc(contacts.id)).for('update'),
       existingByClientId(tx, group),
       quotedIn(tx, group),
     ]);
@@ -133,8 +127,11 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
         settle.push(() => p.reject(refusal));
         continue;
       }
+      // Lone UTF-16 surrogates (a cut emoji, or one the preview cuts) become U+FFFD, as the
+      // database's UTF-8 would have them; what the senders are told is what is stored.
+      const body = p.input.body.toWellFormed();
       c.lastSeq += 1;
-      c.lastMessagePreview = previewOf(p.input.body);
+      c.lastMessagePreview = previewOf(body).toWellFormed();
       c.lastMessageAt = now;
       c.updatedAt = now;
       const firstReply = p.author.kind === 'operator' && c.firstResponseAt === null;
@@ -144,7 +141,6 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
       }
       touched.add(c.id);
       inGroup.set(key, values.length);
-      // Lone UTF-16 surrogates (a cut emoji) become U+FFFD, as the database's UTF-8 would have them.
       values.push({
         id: randomUUID(),
         contactId: p.contactId,
@@ -152,7 +148,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
         authorKind: p.author.kind,
         authorId: p.author.id,
         authorName: p.author.name.toWellFormed(),
-        body: p.input.body.toWellFormed(),
+        body,
         quoteId: p.input.quoteId ?? null,
         clientId: p.input.clientId.toWellFormed(),
         createdAt: now,
@@ -170,7 +166,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
         return {
           id,
           last_seq: c.lastSeq,
-          preview: c.lastMessagePreview?.toWellFormed() ?? null,
+          preview: c.lastMessagePreview,
           at: c.lastMessageAt,
           first_response_at: c.firstResponseAt,
           status: c.status,
@@ -230,11 +226,13 @@ async function quotedIn(tx: Db, group: AppendRequest[]): Promise<Map<string, str
   const rows = await tx
     .select({ id: messages.id, contactId: messages.contactId })
     .from(messages)
-    .where(
-      sql`${messages.id} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::text::json))`,
-    );
+    .where(idIn(messages.id, ids));
   return new Map(rows.map((r) => [r.id, r.contactId]));
 }
+
+/** `column in (ids)`, the ids as one JSON parameter however many there are. */
+const idIn = (column: AnyPgColumn, ids: string[]) =>
+  sql`${column} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::text::json))`;
 
 /** A message as the insert's `json_to_recordset` columns name it. */
 function asColumns(m: MessageRow) {

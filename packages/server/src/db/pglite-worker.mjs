@@ -37,12 +37,24 @@ try {
 const open = new Map();
 let lastTx = 0;
 
-/** Identity parsers keep these types as PostgreSQL's text, as the caller asked. */
-/** @param {number[]} oids */
+/** @type {(value: string) => string} */
+const asText = (value) => value;
+/** @type {Map<string, Record<number, (value: string) => string>>} */
+const parsersByTypes = new Map();
+
+/**
+ * Identity parsers keep these types as PostgreSQL's text, as the caller asked. drizzle asks for the
+ * same few types on every query: one parsers object per list, not one per query.
+ * @param {number[]} oids
+ */
 function textParsers(oids) {
-  /** @type {Record<number, (value: string) => string>} */
-  const parsers = {};
-  for (const oid of oids) parsers[oid] = (value) => value;
+  const key = oids.join(',');
+  let parsers = parsersByTypes.get(key);
+  if (!parsers) {
+    parsers = {};
+    for (const oid of oids) parsers[oid] = asText;
+    parsersByTypes.set(key, parsers);
+  }
   return parsers;
 }
 
