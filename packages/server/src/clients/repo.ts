@@ -15,7 +15,7 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import { type Db, rowsOf } from '../db/client.js';
 import {
   type ClientCategory,
   type ClientRow,
@@ -36,6 +36,7 @@ import {
   type ClientMatch,
   type Identity,
   type MatchKeys,
+  type MatchKind,
   matchKeys,
   normalizeEmail,
   prospectName,
@@ -68,96 +69,138 @@ export interface MatchInput {
  * verified account to an existing client.
  */
 export async function matchClient(db: Db, input: MatchInput): Promise<ClientMatch | null> {
+  const found = await findClient(db, input);
+  return found && { clientId: found.clientId, match: found.match };
+}
+
+/** A matched client with what a new contact needs of it: its category and the owner of its open order. */
+interface FoundClient extends ClientMatch {
+  category: ClientCategory;
+  owner: { userId: string; orderId: string } | null;
+}
+
+async function findClient(db: Db, input: MatchInput): Promise<FoundClient | null> {
   // Two starts racing to create the same prospect: the loser's insert finds the winner's row on the
   // second pass.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const found = await findMatch(db, input);
+    const found = await findOrCreate(db, input);
     if (found !== 'lost-race') return found;
   }
   throw new Error('matchClient: lost the race to create a client three times');
 }
 
-async function findMatch(db: Db, input: MatchInput): Promise<ClientMatch | null | 'lost-race'> {
+async function findOrCreate(db: Db, input: MatchInput): Promise<FoundClient | null | 'lost-race'> {
   const { workspaceId: ws, site, identity } = input;
   const keys = matchKeys(input.answers, site.defaultCountry, site.settings?.questionnaire);
   const externalId =
     identity && verifyIdentity(identity.userId, identity.hash, site.secret) ? identity.userId : null;
+  const found = await candidates(db, ws, { ...keys, externalId, visitorId: input.visitorId });
+  const best = (match: MatchKind) => found.find((c) => c.match === match);
+  const created = async (match: 'identity' | 'created', externalId: string | null) => {
+    const id = await createProspect(db, ws, keys, externalId);
+    return id ? { clientId: id, match, category: 'prospect' as const, owner: null } : 'lost-race';
+  };
 
   if (externalId) {
-    const id = await clientIdByExternalId(db, ws, externalId);
-    if (id) return { clientId: id, match: 'identity' };
-    if (site.createProspects) {
-      const created = await createProspect(db, ws, keys, externalId);
-      return created ? { clientId: created, match: 'identity' } : 'lost-race';
-    }
+    const known = best('identity');
+    if (known) return known;
+    if (site.createProspects) return created('identity', externalId);
   }
-  if (keys.email) {
-    const id = await clientIdByEmail(db, ws, keys.email);
-    if (id) return { clientId: id, match: 'email' };
-  }
-  if (keys.phone) {
-    const id = await clientIdByPhone(db, ws, keys.phone);
-    if (id) return { clientId: id, match: 'phone' };
-  }
-  if (input.visitorId) {
-    const [earlier] = await db
-      .select({ clientId: clients.id })
-      .from(contacts)
-      .innerJoin(clients, and(eq(clients.id, contacts.clientId), eq(clients.workspaceId, ws)))
-      .where(
-        and(
-          eq(contacts.workspaceId, ws),
-          eq(contacts.visitorId, input.visitorId),
-          isNotNull(contacts.clientId),
-        ),
-      )
-      .orderBy(desc(contacts.createdAt), desc(contacts.id))
-      .limit(1);
-    if (earlier) return { clientId: earlier.clientId, match: 'history' };
-  }
-  if (!site.createProspects) return null;
-  const created = await createProspect(db, ws, keys, null);
-  return created ? { clientId: created, match: 'created' } : 'lost-race';
+  const earlier = best('email') ?? best('phone') ?? best('history');
+  if (earlier) return earlier;
+  return site.createProspects ? created('created', null) : null;
 }
 
-class LostRace extends Error {}
+/**
+ * Every client the contact's keys point at, each with its category and owner, in one statement:
+ * a new chat waits on it, so it is one round trip however many keys there are.
+ */
+async function candidates(
+  db: Db,
+  ws: string,
+  k: { externalId: string | null; email: string | null; phone: string | null; visitorId: string | null },
+): Promise<FoundClient[]> {
+  const ways: SQL[] = [];
+  if (k.externalId) {
+    ways.push(
+      sql`select 'identity', id from ${clients} where workspace_id = ${ws} and external_id = ${k.externalId}`,
+    );
+  }
+  if (k.email) {
+    ways.push(
+      sql`select 'email', client_id from ${clientEmails} where workspace_id = ${ws} and email = ${k.email}`,
+    );
+  }
+  if (k.phone) {
+    ways.push(
+      sql`select 'phone', client_id from ${clientPhones} where workspace_id = ${ws} and e164 = ${k.phone}`,
+    );
+  }
+  if (k.visitorId) {
+    // The visitor's latest earlier conversation that had a client.
+    ways.push(sql`(select 'history', client_id from ${contacts}
+      where workspace_id = ${ws} and visitor_id = ${k.visitorId} and client_id is not null
+      order by created_at desc, id desc limit 1)`);
+  }
+  if (ways.length === 0) return [];
+  // The owner is the responsible employee of the client's newest open order who still works here.
+  const rows = await rowsOf<{
+    match: MatchKind;
+    client_id: string;
+    category: ClientCategory;
+    owner_id: string | null;
+    order_id: string | null;
+  }>(
+    db,
+    sql`select m.match, m.client_id, c.category, own.owner_id, own.order_id
+      from (${sql.join(ways, sql` union all `)}) as m(match, client_id)
+      join ${clients} c on c.id = m.client_id and c.workspace_id = ${ws}
+      left join lateral (
+        select u.id as owner_id, o.id as order_id from ${orders} o
+        join ${users} u on u.id = o.responsible_id and u.workspace_id = ${ws} and u.deactivated_at is null
+        where o.workspace_id = ${ws} and o.client_id = m.client_id and o.open
+        order by o.created_at desc, o.id desc limit 1
+      ) own on true`,
+  );
+  return rows.map((r) => ({
+    clientId: r.client_id,
+    match: r.match,
+    category: r.category,
+    owner: r.owner_id && r.order_id ? { userId: r.owner_id, orderId: r.order_id } : null,
+  }));
+}
 
-/** A `prospect` client from the questionnaire; null when a concurrent writer took its e-mail, phone or id first. */
+/**
+ * A `prospect` client from the questionnaire, in one statement; null when a concurrent writer took
+ * its e-mail, phone or id first (the unique index fails the statement, so no half-made client stays).
+ */
 async function createProspect(
   db: Db,
   workspaceId: string,
   keys: MatchKeys,
   externalId: string | null,
 ): Promise<string | null> {
+  // With a verified identity the address may well be another client's: keep the new client without it.
+  const taken = externalId ? sql`on conflict do nothing` : sql``;
   try {
-    return await db.transaction(async (tx) => {
-      const [c] = await tx
-        .insert(clients)
-        .values({ workspaceId, externalId, name: prospectName(keys, externalId), category: 'prospect' })
-        .onConflictDoNothing()
-        .returning({ id: clients.id });
-      if (!c) throw new LostRace();
-      if (keys.email) {
-        const [e] = await tx
-          .insert(clientEmails)
-          .values({ workspaceId, clientId: c.id, email: keys.email })
-          .onConflictDoNothing()
-          .returning({ id: clientEmails.id });
-        // With a verified identity the address may well be another client's: keep the new client without it.
-        if (!e && !externalId) throw new LostRace();
-      }
-      if (keys.phone) {
-        const [p] = await tx
-          .insert(clientPhones)
-          .values({ workspaceId, clientId: c.id, e164: keys.phone })
-          .onConflictDoNothing()
-          .returning({ id: clientPhones.id });
-        if (!p && !externalId) throw new LostRace();
-      }
-      return c.id;
-    });
+    const [row] = await rowsOf<{ id: string }>(
+      db,
+      sql`with c as (
+          insert into ${clients} (workspace_id, external_id, name, category)
+          values (${workspaceId}, ${externalId}, ${prospectName(keys, externalId)}, 'prospect')
+          on conflict do nothing returning id
+        ), e as (
+          insert into ${clientEmails} (workspace_id, client_id, email)
+          select ${workspaceId}, id, ${keys.email}::text from c where ${keys.email}::text is not null ${taken}
+        ), p as (
+          insert into ${clientPhones} (workspace_id, client_id, e164)
+          select ${workspaceId}, id, ${keys.phone}::text from c where ${keys.phone}::text is not null ${taken}
+        )
+        select id from c`,
+    );
+    return row?.id ?? null;
   } catch (err) {
-    if (err instanceof LostRace) return null;
+    if (isUniqueViolation(err)) return null;
     throw err;
   }
 }
@@ -244,19 +287,19 @@ export interface NewTask {
   dueAt?: Date | null;
 }
 
+/** A task's row as inserted; also for statements that insert one beside other rows. */
+export const taskValues = (t: NewTask) => ({
+  workspaceId: t.workspaceId,
+  assigneeId: t.assigneeId,
+  title: t.title.slice(0, 500),
+  contactId: t.contactId ?? null,
+  clientId: t.clientId ?? null,
+  orderId: t.orderId ?? null,
+  dueAt: t.dueAt ?? null,
+});
+
 export async function createTask(db: Db, t: NewTask): Promise<TaskRow> {
-  const [row] = await db
-    .insert(tasks)
-    .values({
-      workspaceId: t.workspaceId,
-      assigneeId: t.assigneeId,
-      title: t.title.slice(0, 500),
-      contactId: t.contactId ?? null,
-      clientId: t.clientId ?? null,
-      orderId: t.orderId ?? null,
-      dueAt: t.dueAt ?? null,
-    })
-    .returning();
+  const [row] = await db.insert(tasks).values(taskValues(t)).returning();
   return row!;
 }
 
@@ -786,23 +829,19 @@ export const identifyContact =
     priority: number;
   }> => {
     const { site } = input;
-    const found = await matchClient(db, {
+    const found = await findClient(db, {
       workspaceId: site.workspaceId,
       site,
       visitorId: input.visitorId,
       identity: input.identity,
       answers: input.answers,
     });
-    const owner = found ? await ownerOf(db, site.workspaceId, found.clientId) : null;
-    const [client] = found
-      ? await db.select({ category: clients.category }).from(clients).where(eq(clients.id, found.clientId))
-      : [];
     return {
       clientId: found?.clientId ?? null,
       clientMatch: found?.match ?? null,
-      ownerId: owner?.userId ?? null,
-      orderId: owner?.orderId ?? null,
+      ownerId: found?.owner?.userId ?? null,
+      orderId: found?.owner?.orderId ?? null,
       // VIP clients are served first (FIFO among themselves); see "Routing" in the server README.
-      priority: client?.category === 'vip' ? VIP_PRIORITY : 0,
+      priority: found?.category === 'vip' ? VIP_PRIORITY : 0,
     };
   };
