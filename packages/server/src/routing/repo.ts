@@ -1,12 +1,15 @@
 import { and, asc, avg, count, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { type ContactRow, contacts, sites, users } from '../db/schema/index.js';
+import { type ContactRow, contacts, sites, type UserRow, users } from '../db/schema/index.js';
 import type { OperatorSnapshot, QueueItem, Strategy } from './decide.js';
 
 const ASSIGNED = ['assigned', 'active'] as const;
 
 /** Service order in SQL, the same as `queueOrder` in decide.ts. */
 export const queueOrderSql = [desc(contacts.priority), asc(contacts.enqueuedAt), asc(contacts.id)];
+
+type OperatorRow = OperatorSnapshot & { name: string; avatarUrl: string | null };
+type Load = { chats: number; voice: number };
 
 /**
  * Online operators of a workspace with their load, their rows locked (`FOR UPDATE`) so that two
@@ -16,21 +19,40 @@ export async function lockOnlineOperators(
   db: Db,
   workspaceId: string,
   onlyIds?: string[],
-): Promise<(OperatorSnapshot & { name: string; avatarUrl: string | null })[]> {
-  const ops = await db
+): Promise<OperatorRow[]> {
+  const ops = await lockOperators(db, workspaceId, onlyIds ? { onlyIds } : {});
+  if (ops.length === 0) return [];
+  return withLoads(ops, await loadsOf(db, workspaceId));
+}
+
+/**
+ * The operators' rows, locked: the given ones, or everyone online (`ifQueued`: only while anyone
+ * waits, so that a pass over an empty queue does not queue up behind other routers' locks).
+ */
+export function lockOperators(db: Db, workspaceId: string, opts: { onlyIds?: string[]; ifQueued?: boolean }) {
+  return db
     .select()
     .from(users)
     .where(
       and(
         eq(users.workspaceId, workspaceId),
         isNull(users.deactivatedAt),
-        onlyIds ? inArray(users.id, onlyIds) : eq(users.status, 'online'),
+        opts.onlyIds ? inArray(users.id, opts.onlyIds) : eq(users.status, 'online'),
+        opts.ifQueued
+          ? sql`exists (select 1 from ${contacts} q where q.workspace_id = ${workspaceId} and q.status = 'queued')`
+          : undefined,
       ),
     )
     .orderBy(asc(users.id))
     .for('update');
-  if (ops.length === 0) return [];
-  const loads = await db
+}
+
+/**
+ * Open chats and calls per operator of a workspace. Read after the operators are locked (a later
+ * statement sees what the routers that held them committed).
+ */
+export async function loadsOf(db: Db, workspaceId: string): Promise<Map<string, Load>> {
+  const rows = await db
     .select({
       id: contacts.assigneeId,
       chats: sql<number>`count(*) filter (where ${contacts.channel} = 'chat')`.mapWith(Number),
@@ -39,15 +61,16 @@ export async function lockOnlineOperators(
     .from(contacts)
     .where(
       and(
-        inArray(
-          contacts.assigneeId,
-          ops.map((o) => o.id),
-        ),
+        eq(contacts.workspaceId, workspaceId),
+        isNotNull(contacts.assigneeId),
         inArray(contacts.status, [...ASSIGNED]),
       ),
     )
     .groupBy(contacts.assigneeId);
-  const byId = new Map(loads.map((l) => [l.id, l]));
+  return new Map(rows.map((r) => [r.id!, { chats: r.chats, voice: r.voice }]));
+}
+
+export function withLoads(ops: UserRow[], loads: Map<string, Load>): OperatorRow[] {
   return ops.map((o) => ({
     id: o.id,
     name: o.name,
@@ -57,8 +80,8 @@ export async function lockOnlineOperators(
     experience: o.experience,
     costTier: o.costTier,
     maxChats: o.maxChats,
-    openChats: byId.get(o.id)?.chats ?? 0,
-    openVoice: byId.get(o.id)?.voice ?? 0,
+    openChats: loads.get(o.id)?.chats ?? 0,
+    openVoice: loads.get(o.id)?.voice ?? 0,
     lastAssignedAt: o.lastAssignedAt,
     lastEndedAt: o.lastEndedAt,
   }));
@@ -91,12 +114,12 @@ export function toQueueItem(c: ContactRow, strategy: Strategy): QueueItem {
   };
 }
 
-export async function roundRobinState(db: Db, siteIds: string[]): Promise<Map<string, string | null>> {
-  if (siteIds.length === 0) return new Map();
+/** The last operator of each round-robin site of a workspace. */
+export async function roundRobinTurns(db: Db, workspaceId: string): Promise<Map<string, string | null>> {
   const rows = await db
     .select({ id: sites.id, last: sites.rrLastOperatorId })
     .from(sites)
-    .where(inArray(sites.id, siteIds));
+    .where(and(eq(sites.workspaceId, workspaceId), eq(sites.routingStrategy, 'round_robin')));
   return new Map(rows.map((r) => [r.id, r.last]));
 }
 

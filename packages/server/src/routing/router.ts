@@ -28,6 +28,8 @@ export function createRouter(deps: {
   // One pass at a time per workspace in this process; row locks keep other processes honest.
   const running = new Map<string, Promise<void>>();
   const again = new Set<string>();
+  /** Passes that assigned something, per workspace: a queue read older than the last one is stale. */
+  const passes = new Map<string, number>();
   function route(workspaceId: string): Promise<void> {
     const current = running.get(workspaceId);
     if (current) {
@@ -36,28 +38,50 @@ export function createRouter(deps: {
       return current;
     }
     const run = (async () => {
+      // What follows the passes (the inbox's contact cards, the visitors' places in the queue) is
+      // not waited on by the next pass: only the decisions are serialized.
+      const after: Promise<unknown>[] = [];
       try {
         do {
           again.delete(workspaceId);
-          await routeOnce(workspaceId);
+          const assigned = await routeOnce(workspaceId);
+          if (assigned.length > 0) after.push(announce(workspaceId, assigned));
         } while (again.has(workspaceId));
+      } catch (err) {
+        after.push(Promise.reject(err));
       } finally {
         running.delete(workspaceId);
       }
+      after.push(publishPositions(workspaceId));
+      // Every part runs to its end; the first failure is the caller's.
+      const failed = (await Promise.allSettled(after)).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     })();
     running.set(workspaceId, run);
     return run;
   }
 
-  async function routeOnce(workspaceId: string): Promise<void> {
+  async function announce(workspaceId: string, assigned: Assigned[]): Promise<void> {
+    for (const e of (await deps.onAssigned?.(workspaceId, assigned)) ?? []) bus.publish(e);
+  }
+
+  /** One routing pass; the `assigned` events are out when it returns. */
+  async function routeOnce(workspaceId: string): Promise<Assigned[]> {
     const now = clock.now();
     const assigned = await db.transaction(async (tx): Promise<Assigned[]> => {
-      const queue = await repo.lockQueue(tx, workspaceId);
-      if (queue.length === 0) return [];
-      const ops = await repo.lockOnlineOperators(tx, workspaceId);
-      if (ops.length === 0) return [];
-      const siteIds = [...new Set(queue.map((q) => q.siteId))];
-      const rr = await repo.roundRobinState(tx, siteIds);
+      // The pass's reads in two round trips, each of statements pipelined on the transaction's
+      // connection: first the locks, then the loads and turns, which must be read after the
+      // operators' rows are locked to see what other routers committed before letting go of them.
+      const [queue, locked] = await Promise.all([
+        repo.lockQueue(tx, workspaceId),
+        repo.lockOperators(tx, workspaceId, { ifQueued: true }),
+      ]);
+      if (queue.length === 0 || locked.length === 0) return [];
+      const [loads, rr] = await Promise.all([
+        repo.loadsOf(tx, workspaceId),
+        repo.roundRobinTurns(tx, workspaceId),
+      ]);
+      const ops = repo.withLoads(locked, loads);
       const decisions = plan(queue, ops, rr, now);
       if (decisions.length === 0) return [];
       const cards = new Map(ops.map((o) => [o.id, { id: o.id, name: o.name, avatarUrl: o.avatarUrl }]));
@@ -102,24 +126,22 @@ export function createRouter(deps: {
         reason: d.reason,
       }));
     });
-    if (assigned.length > 0) {
-      const events: ChatEvent[] = assigned.map((a) => ({
-        kind: 'assigned',
-        workspaceId,
-        contactId: a.contactId,
-        operator: a.operator,
-      }));
-      for (const e of events) bus.publish(e);
-      for (const e of (await deps.onAssigned?.(workspaceId, assigned)) ?? []) bus.publish(e);
+    if (assigned.length > 0) passes.set(workspaceId, (passes.get(workspaceId) ?? 0) + 1);
+    for (const a of assigned) {
+      bus.publish({ kind: 'assigned', workspaceId, contactId: a.contactId, operator: a.operator });
     }
-    await publishPositions(workspaceId);
+    return assigned;
   }
 
   /** Every waiting visitor hears their place and the estimated wait. */
   async function publishPositions(workspaceId: string): Promise<void> {
+    const seen = passes.get(workspaceId);
     const queued = await repo.queuedIds(db, workspaceId);
     if (queued.length === 0) return;
     const basis = await repo.waitBasis(db, workspaceId);
+    // A pass assigned meanwhile: this read may still list a contact its visitor was just told is
+    // assigned. That pass's run publishes the queue after it; this one keeps quiet.
+    if (passes.get(workspaceId) !== seen) return;
     queued.forEach((q, i) => {
       bus.publish({
         kind: 'position',

@@ -183,10 +183,16 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
       case 'start': {
         // A new conversation passes the site's captcha; resuming an open one does not ask again.
         if (!contactId) await ctx.captcha.check(site, frame.captcha, ctx.ip);
-        const c = await chat.start(site, visitor.id, frame.answers, meta(), identity);
+        // A new conversation is followed as soon as it is stored: its `assigned` (or its place in
+        // the queue) reaches the socket from the routing pass itself. A resumed one is announced.
+        let created = false;
+        const c = await chat.start(site, visitor.id, frame.answers, meta(), identity, (made) => {
+          created = true;
+          follow(made.id);
+        });
         follow(c.id);
         name = c.answers.name ?? name;
-        await announceState(c);
+        if (!created) await announceState(c);
         return;
       }
       case 'send': {
