@@ -5,13 +5,14 @@ import { bootstrap } from '../bootstrap.js';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import type { Db } from '../db/client.js';
-import { contacts, messages, sites } from '../db/schema/index.js';
+import { contacts, messages, sites, users } from '../db/schema/index.js';
 import { fail } from '../errors.js';
 import { openTestDatabase } from '../test/db.js';
 import { createMessageWriter } from './writer.js';
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
-let transactions = 0;
+/** Statements written through `execute`: the writer's one statement per group. */
+let statements = 0;
 let db: Db;
 let siteId: string;
 let workspaceId: string;
@@ -21,13 +22,13 @@ beforeAll(async () => {
   const boot = await bootstrap(database.db, loadConfig({}));
   workspaceId = boot.workspaceId;
   siteId = (await database.db.select({ id: sites.id }).from(sites))[0]!.id;
-  // Count the transactions the writer opens: the figure group commit is about.
+  // Count the writes the writer makes: the figure group commit is about.
   db = new Proxy(database.db, {
     get(target, prop, receiver) {
-      if (prop === 'transaction') {
-        return (...args: Parameters<Db['transaction']>) => {
-          transactions += 1;
-          return target.transaction(...args);
+      if (prop === 'execute') {
+        return (...args: Parameters<Db['execute']>) => {
+          statements += 1;
+          return target.execute(...args);
         };
       }
       return Reflect.get(target, prop, receiver);
@@ -48,10 +49,10 @@ const author = { kind: 'visitor' as const, id: '00000000-0000-4000-8000-00000000
 const allow = () => {};
 
 describe('group commit of messages', () => {
-  it('writes concurrent messages of many conversations in a few transactions, in arrival order, gap-free', async () => {
+  it('writes concurrent messages of many conversations in a few statements, in arrival order, gap-free', async () => {
     const writer = createMessageWriter({ db, clock: systemClock });
     const ids = await newContacts(20);
-    transactions = 0;
+    statements = 0;
     const sends = [];
     for (let i = 0; i < 10; i++) {
       for (const id of ids)
@@ -67,8 +68,9 @@ describe('group commit of messages', () => {
     const done = await Promise.all(sends);
     expect(done.every((d) => d.fresh)).toBe(true);
     // 200 messages; the first goes alone, the rest wait behind it and go together.
-    console.log(`group commit: 200 messages in ${transactions} transactions`);
-    expect(transactions).toBeLessThanOrEqual(4);
+    console.log(`group commit: 200 messages in ${statements} statements`);
+    expect(statements).toBeGreaterThan(0);
+    expect(statements).toBeLessThanOrEqual(4);
     for (const id of ids) {
       const rows = await database.db
         .select({ seq: messages.seq, body: messages.body })
@@ -178,5 +180,114 @@ describe('group commit of messages', () => {
     expect(told.map((m) => [m.seq, m.body, m.createdAt])).toEqual(
       stored.map((m) => [m.seq, m.body, m.createdAt.toISOString()]),
     );
+  });
+
+  it('re-reads a conversation changed behind its back: a close refuses, a take-over lets the reply through', async () => {
+    const writer = createMessageWriter({ db, clock: systemClock });
+    const [a, b] = await newContacts(2);
+    const [{ id: op }] = (await database.db.select({ id: users.id }).from(users).limit(1)) as [
+      { id: string },
+    ];
+    // The operator may write only while the conversation is theirs.
+    const theirs = (c: { assigneeId: string | null }) => {
+      if (c.assigneeId !== op) fail(ErrorCode.Forbidden, 'Accept this conversation first.');
+    };
+    const operator = { kind: 'operator' as const, id: op, name: 'Op' };
+    await writer.append({
+      contactId: a!,
+      author,
+      input: { clientId: 'v1', body: 'hello' },
+      authorize: allow,
+    });
+    await writer.append({
+      contactId: b!,
+      author,
+      input: { clientId: 'v1', body: 'hello' },
+      authorize: allow,
+    });
+    // Both are remembered now; then the world changes without the writer.
+    await database.db.update(contacts).set({ status: 'closed' }).where(eq(contacts.id, a!));
+    await database.db.update(contacts).set({ status: 'assigned', assigneeId: op }).where(eq(contacts.id, b!));
+    await expect(
+      writer.append({ contactId: a!, author, input: { clientId: 'v2', body: 'too late' }, authorize: allow }),
+    ).rejects.toMatchObject({ code: ErrorCode.ContactClosed });
+    const reply = await writer.append({
+      contactId: b!,
+      author: operator,
+      input: { clientId: 'o1', body: 'hi, I am here' },
+      authorize: theirs,
+    });
+    expect(reply).toMatchObject({ fresh: true, changed: true, message: { seq: 2 } });
+    const [row] = await database.db.select().from(contacts).where(eq(contacts.id, b!));
+    expect(row).toMatchObject({ status: 'active', assigneeId: op, lastSeq: 2 });
+    expect(await database.db.select().from(messages).where(eq(messages.contactId, a!))).toHaveLength(1);
+  });
+
+  it('keeps seqs gap-free and each writer in order when two processes write one conversation', async () => {
+    const one = createMessageWriter({ db, clock: systemClock });
+    const two = createMessageWriter({ db, clock: systemClock });
+    const [id] = await newContacts(1);
+    const sends = [];
+    for (let i = 0; i < 30; i++) {
+      for (const [w, name] of [
+        [one, 'one'],
+        [two, 'two'],
+      ] as const) {
+        sends.push(
+          w.append({
+            contactId: id!,
+            author,
+            input: { clientId: `${name}-${i}`, body: `${name} ${i}` },
+            authorize: allow,
+          }),
+        );
+      }
+    }
+    const done = await Promise.all(sends);
+    expect(done.every((d) => d.fresh)).toBe(true);
+    const rows = await database.db
+      .select({ seq: messages.seq, body: messages.body })
+      .from(messages)
+      .where(eq(messages.contactId, id!))
+      .orderBy(asc(messages.seq));
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    for (const name of ['one', 'two']) {
+      const mine = rows.filter((r) => r.body.startsWith(`${name} `)).map((r) => r.body);
+      expect(mine).toEqual(Array.from({ length: 30 }, (_, i) => `${name} ${i}`));
+    }
+    const [c] = await database.db.select().from(contacts).where(eq(contacts.id, id!));
+    expect(c!.lastSeq).toBe(60);
+  });
+
+  it('answers a resend of a stored message with the stored one, even when the conversation is remembered', async () => {
+    const writer = createMessageWriter({ db, clock: systemClock });
+    const [id] = await newContacts(1);
+    const sent = await writer.append({
+      contactId: id!,
+      author,
+      input: { clientId: 'once', body: 'hi' },
+      authorize: allow,
+    });
+    await writer.append({
+      contactId: id!,
+      author,
+      input: { clientId: 'next', body: 'there' },
+      authorize: allow,
+    });
+    // The widget reconnects and sends both again, then a new one.
+    const [again, next, fresh] = await Promise.all([
+      writer.append({ contactId: id!, author, input: { clientId: 'once', body: 'hi' }, authorize: allow }),
+      writer.append({ contactId: id!, author, input: { clientId: 'next', body: 'there' }, authorize: allow }),
+      writer.append({ contactId: id!, author, input: { clientId: 'new', body: 'new' }, authorize: allow }),
+    ]);
+    expect(again).toMatchObject({ fresh: false, message: sent.message });
+    expect(next).toMatchObject({ fresh: false, message: { seq: 2 } });
+    expect(fresh).toMatchObject({ fresh: true, message: { seq: 3 } });
+    const seqs = await database.db
+      .select({ seq: messages.seq })
+      .from(messages)
+      .where(eq(messages.contactId, id!))
+      .orderBy(asc(messages.seq));
+    expect(seqs.map((r) => r.seq)).toEqual([1, 2, 3]);
   });
 });

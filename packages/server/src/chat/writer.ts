@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@parley/protocol';
-import { asc, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Clock } from '../clock.js';
-import type { Db } from '../db/client.js';
+import { type Db, rowsOf } from '../db/client.js';
 import { type ContactRow, contacts, type MessageRow, messages } from '../db/schema/index.js';
 import { ParleyError } from '../errors.js';
 import { previewOf, toMessage } from './repo.js';
@@ -24,32 +24,57 @@ export type Appended = Posted & {
 };
 
 interface Pending extends AppendRequest {
+  /** Times it went round because its conversation changed meanwhile. */
+  attempts: number;
   resolve: (r: Appended) => void;
   reject: (e: unknown) => void;
 }
 
-/** Most messages one transaction writes; more wait for the next one. */
+/** Most messages one statement writes; more wait for the next one. */
 const MAX_GROUP = 512;
+/** Conversations the writer remembers between groups (the latest written first to go last). */
+const KNOWN_MAX = 20_000;
+/** Times a message goes round again because its conversation changed meanwhile, before it fails. */
+const MAX_ATTEMPTS = 8;
+
+/** PostgreSQL's deadlock_detected: two writers' groups locked shared conversations in turn. */
+const isDeadlock = (err: unknown): boolean => {
+  for (let e = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === '40P01') return true;
+  }
+  return false;
+};
 
 /**
- * Group commit of messages. While one transaction is being written, the messages that arrive wait and
- * go together in the next one: a single multi-row insert, one commit for all of them. Nothing waits
- * when the database is idle (a lone message is written at once), so the groups grow only under load.
+ * Group commit of messages. While one group is being written, the messages that arrive wait and go
+ * together in the next: one statement stores all of them and their conversations' new state. Nothing
+ * waits when the database is idle (a lone message is written at once), so groups grow only under load.
  *
- * Each group locks its conversations (`FOR UPDATE`, in id order so two writers cannot deadlock) and
- * takes seqs in arrival order, so seqs stay gap-free and per-conversation order is the order of
- * arrival. A repeated client id, in the database or earlier in the same group, stores nothing. A
- * message refused for its own reason (closed conversation, foreign quote, not allowed) fails alone.
+ * A group is one round trip. The writer remembers each conversation as it last wrote or read it, takes
+ * seqs from there in arrival order, and the statement writes a conversation only if it is still as
+ * remembered (same last seq, status and assignee, and none of the client ids stored yet): a
+ * compare-and-set instead of a transaction holding row locks. A conversation that changed meanwhile
+ * (another process wrote to it, an operator closed or took it, a resend repeats a stored message) is
+ * not written; its messages go round again at the head of the queue, in order, after a fresh read.
+ * So seqs stay gap-free and per-conversation order is the order of arrival. A refusal is only ever
+ * made on a fresh read (a remembered row may be stale): a message refused for its own reason
+ * (closed conversation, foreign quote, not allowed) fails alone.
  */
 export function createMessageWriter(deps: { db: Db; clock: Clock }) {
   // One group in flight at a time. (Several lanes, one per conversation hash, were measured: the
   // groups got smaller and it was slower; see BENCHMARKS.md.)
   let queue: Pending[] = [];
   let writing = false;
+  const known = new Map<string, ContactRow>();
+  const remember = (c: ContactRow) => {
+    known.delete(c.id);
+    known.set(c.id, c);
+    if (known.size > KNOWN_MAX) known.delete(known.keys().next().value!);
+  };
 
   function append(req: AppendRequest): Promise<Appended> {
     return new Promise((resolve, reject) => {
-      queue.push({ ...req, resolve, reject });
+      queue.push({ ...req, resolve, reject, attempts: 0 });
       if (!writing) void drain();
     });
   }
@@ -60,71 +85,112 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
       while (queue.length > 0) {
         const group = queue.slice(0, MAX_GROUP);
         queue = queue.slice(group.length);
+        let again: Pending[] = [];
         try {
-          const settled = await deps.db.transaction((tx) => writeGroup(tx, group));
-          // Only after the commit: an ack names a stored message.
-          for (const s of settled) s();
+          const done = await writeGroup(group);
+          again = done.again;
+          // Only after the statement: an ack names a stored message.
+          for (const s of done.settle) s();
         } catch (err) {
+          for (const p of group) known.delete(p.contactId);
+          // Two processes' groups deadlocked on shared conversations: the database undid this one; go again.
+          if (isDeadlock(err)) again = group;
           // Nothing of this group was stored; each sender may retry with the same client id.
-          for (const p of group) p.reject(err);
+          else for (const p of group) p.reject(err);
         }
+        const retry: Pending[] = [];
+        for (const p of again) {
+          if (++p.attempts < MAX_ATTEMPTS) retry.push(p);
+          else p.reject(new ParleyError(ErrorCode.Internal, 'The conversation kept changing; send again.'));
+        }
+        queue = retry.concat(queue);
       }
     } finally {
       writing = false;
     }
   }
 
-  /** Writes one group; returns the settlements to run once the transaction has committed. */
-  async function writeGroup(tx: Db, group: Pending[]): Promise<(() => void)[]> {
+  /** Writes one group; returns what to settle once it is stored, and what goes round again. */
+  async function writeGroup(group: Pending[]): Promise<{ settle: (() => void)[]; again: Pending[] }> {
+    const { db } = deps;
     const now = deps.clock.now();
-    const ids = [...new Set(group.map((p) => p.contactId))].sort();
-    // The three reads go out together (postgres.js pipelines a transaction's queries; the server runs
-    // them in order, so the repeats and quotes are read under the lock): one round trip, not three.
-    const [locked, existing, quotes] = await Promise.all([
-      tx.select().from(contacts).where(idIn(contacts.id, ids)).orderBy(asc(contacts.id)).for('update'),
-      existingByClientId(tx, group),
-      quotedIn(tx, group),
+    // Conversations the writer does not remember are read, with their repeats; so are the quotes.
+    // The reads go out together (one round trip), and none at all in the steady state.
+    const unknown = [...new Set(group.map((p) => p.contactId))].filter((id) => !known.has(id));
+    const [read, existing, quotes] = await Promise.all([
+      unknown.length > 0 ? db.select().from(contacts).where(idIn(contacts.id, unknown)) : [],
+      unknown.length > 0
+        ? existingByClientId(
+            db,
+            group.filter((p) => !known.has(p.contactId)),
+          )
+        : [],
+      quotedIn(db, group),
     ]);
-    const rows = new Map(locked.map((c) => [c.id, c]));
+    const fresh = new Set<string>(unknown);
+    for (const c of read) remember(c);
     const seen = new Map<string, MessageRow>();
     for (const m of existing) seen.set(`${m.contactId} ${m.clientId}`, m);
 
-    const settle: (() => void)[] = [];
-    const fresh: { p: Pending; key: string; changed: boolean }[] = [];
+    // Copies: the remembered rows change only once the statement has stored the change.
+    const rows = new Map<string, ContactRow>();
+    const base = new Map<string, ContactRow>();
+    for (const p of group) {
+      const c = known.get(p.contactId);
+      if (c && !rows.has(c.id)) {
+        rows.set(c.id, { ...c });
+        base.set(c.id, c);
+      }
+    }
+
+    const settle: { p: Pending; run: () => void }[] = [];
+    const stale = new Set<string>(); // remembered rows that would refuse a message: read them first
+    const ready: { p: Pending; key: string; changed: boolean }[] = [];
     const values: MessageRow[] = [];
-    const inGroup = new Map<string, number>(); // key → index in values
+    const inGroup = new Set<string>();
     const touched = new Set<string>();
     for (const p of group) {
       const c = rows.get(p.contactId);
+      if (stale.has(p.contactId)) continue;
+      const refuse = (err: unknown) => {
+        if (fresh.has(p.contactId)) settle.push({ p, run: () => p.reject(err) });
+        else stale.add(p.contactId);
+      };
       try {
         if (!c) throw new ParleyError(ErrorCode.NotFound, 'The conversation');
         p.authorize(c);
       } catch (err) {
-        settle.push(() => p.reject(err));
+        refuse(err);
         continue;
       }
       const key = `${p.contactId} ${p.input.clientId}`;
       const stored = seen.get(key);
       if (stored) {
-        settle.push(() =>
-          p.resolve({ message: toMessage(stored), fresh: false, contact: c, changed: false }),
-        );
+        settle.push({
+          p,
+          run: () => p.resolve({ message: toMessage(stored), fresh: false, contact: c, changed: false }),
+        });
         continue;
       }
       if (inGroup.has(key)) {
-        fresh.push({ p, key, changed: false }); // resolved with the first one's row below, as a repeat
+        ready.push({ p, key, changed: false }); // resolved with the first one's row below, as a repeat
         continue;
       }
-      const refusal =
-        c.status === 'closed' || c.status === 'abandoned'
-          ? new ParleyError(ErrorCode.ContactClosed)
-          : p.input.quoteId && quotes.get(p.input.quoteId) !== p.contactId
-            ? new ParleyError(ErrorCode.Validation, 'The quoted message is not in this conversation.')
-            : p.input.body.includes('\u0000')
-              ? new ParleyError(ErrorCode.Validation, 'body: a message cannot contain the NUL character.')
-              : null;
-      if (refusal) {
-        settle.push(() => p.reject(refusal));
+      if (p.input.body.includes('\u0000')) {
+        const err = new ParleyError(
+          ErrorCode.Validation,
+          'body: a message cannot contain the NUL character.',
+        );
+        settle.push({ p, run: () => p.reject(err) });
+        continue;
+      }
+      if (p.input.quoteId && quotes.get(p.input.quoteId) !== p.contactId) {
+        const err = new ParleyError(ErrorCode.Validation, 'The quoted message is not in this conversation.');
+        settle.push({ p, run: () => p.reject(err) });
+        continue;
+      }
+      if (c.status === 'closed' || c.status === 'abandoned') {
+        refuse(new ParleyError(ErrorCode.ContactClosed));
         continue;
       }
       // Lone UTF-16 surrogates (a cut emoji, or one the preview cuts) become U+FFFD, as the
@@ -140,7 +206,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
         c.status = 'active';
       }
       touched.add(c.id);
-      inGroup.set(key, values.length);
+      inGroup.add(key);
       values.push({
         id: randomUUID(),
         contactId: p.contactId,
@@ -155,16 +221,22 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
         deletedAt: null,
         deletedBy: null,
       });
-      fresh.push({ p, key, changed: firstReply });
+      ready.push({ p, key, changed: firstReply });
     }
 
-    // The group travels as one JSON parameter, not nine parameters a row: building a statement
+    // The group travels as two JSON parameters, not nine parameters a row: building a statement
     // with thousands of parameters was most of the ORM's time in the profiles (BENCHMARKS.md).
-    if (values.length > 0) {
-      const changes = [...touched].map((id) => {
+    const write = [...touched].filter((id) => !stale.has(id));
+    let written = new Set<string>();
+    if (write.length > 0) {
+      const changes = write.map((id) => {
         const c = rows.get(id)!;
+        const was = base.get(id)!;
         return {
           id,
+          was_seq: was.lastSeq,
+          was_status: was.status,
+          was_assignee: was.assigneeId,
           last_seq: c.lastSeq,
           preview: c.lastMessagePreview,
           at: c.lastMessageAt,
@@ -172,36 +244,68 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
           status: c.status,
         };
       });
-      // The messages and their conversations' new state in one statement: one round trip.
-      await tx.execute(sql`
-        with stored as (
-          insert into ${messages} (id, contact_id, seq, author_kind, author_id, author_name, body, quote_id, client_id, created_at)
-          select id, contact_id, seq, author_kind, author_id, author_name, body, quote_id, client_id, created_at
-          from json_to_recordset(${JSON.stringify(values.map(asColumns))}::text::json) as x(id uuid, contact_id uuid,
+      const msgs = values.filter((m) => !stale.has(m.contactId)).map(asColumns);
+      // One statement: each conversation still as remembered gets its new state and its messages.
+      const updated = await rowsOf<{ id: string }>(
+        db,
+        sql`
+        with m as (
+          select * from json_to_recordset(${JSON.stringify(msgs)}::text::json) as x(id uuid, contact_id uuid,
             seq int, author_kind text, author_id uuid, author_name text, body text, quote_id uuid, client_id text,
             created_at timestamptz)
+        ), v as (
+          select * from json_to_recordset(${JSON.stringify(changes)}::text::json) as v(id uuid, was_seq int,
+            was_status text, was_assignee uuid, last_seq int, preview text, at timestamptz,
+            first_response_at timestamptz, status text)
+        ), updated as (
+          update ${contacts} c set
+            last_seq = v.last_seq,
+            last_message_preview = v.preview,
+            last_message_at = v.at,
+            updated_at = v.at,
+            first_response_at = v.first_response_at,
+            status = v.status
+          from v
+          where c.id = v.id and c.last_seq = v.was_seq and c.status = v.was_status
+            and c.assignee_id is not distinct from v.was_assignee
+            and not exists (select 1 from m join ${messages} s on s.contact_id = m.contact_id
+              and s.client_id = m.client_id where m.contact_id = v.id)
+          returning c.id
+        ), stored as (
+          insert into ${messages} (id, contact_id, seq, author_kind, author_id, author_name, body, quote_id,
+            client_id, created_at)
+          select id, contact_id, seq, author_kind, author_id, author_name, body, quote_id, client_id, created_at
+          from m where contact_id in (select id from updated)
         )
-        update ${contacts} set
-          last_seq = v.last_seq,
-          last_message_preview = v.preview,
-          last_message_at = v.at,
-          updated_at = v.at,
-          first_response_at = v.first_response_at,
-          status = v.status
-        from json_to_recordset(${JSON.stringify(changes)}::text::json) as v(id uuid, last_seq int, preview text,
-          at timestamptz, first_response_at timestamptz, status text)
-        where ${contacts.id} = v.id`);
+        select id from updated`,
+      );
+      written = new Set(updated.map((r) => r.id));
     }
+
+    // Conversations not written changed meanwhile (or would refuse on a remembered row): forget
+    // them, and send their messages round again, in order, after a fresh read.
+    for (const id of [...write.filter((id) => !written.has(id)), ...stale]) known.delete(id);
+    for (const id of written) remember(rows.get(id)!);
+    const settled = new Set(settle.map((s) => s.p));
+    // Everything of those conversations not settled already (settled: on a fresh read, or whatever
+    // the conversation's state) goes round: its in-group repeats with their first send.
+    const again = group.filter(
+      (p) =>
+        !settled.has(p) &&
+        (stale.has(p.contactId) || (touched.has(p.contactId) && !written.has(p.contactId))),
+    );
+    const goingAgain = new Set(again);
     const byKey = new Map(values.map((m) => [`${m.contactId} ${m.clientId}`, m]));
     const first = new Set<string>();
-    for (const { p, key, changed } of fresh) {
+    for (const { p, key, changed } of ready) {
+      if (goingAgain.has(p)) continue;
       const m = byKey.get(key)!; // as stored: every column is known here
       const isFirst = !first.has(key);
       first.add(key);
       const contact = { ...rows.get(p.contactId)! };
-      settle.push(() => p.resolve({ message: toMessage(m), fresh: isFirst, contact, changed }));
+      settle.push({ p, run: () => p.resolve({ message: toMessage(m), fresh: isFirst, contact, changed }) });
     }
-    return settle;
+    return { settle: settle.map((s) => s.run), again };
   }
 
   return { append };
