@@ -276,8 +276,9 @@ describe('the widget with the site’s settings', () => {
       topic: 'Returns',
       phone: '+36 20 123 4567',
     });
-    // 5. Escape closes the panel and returns focus to the launcher.
+    // 5. The form is gone: the composer has the focus. Escape closes the panel and returns focus to the launcher.
     await shows(page.getByRole('textbox', { name: 'Message' }));
+    await expect.poll(() => focusedInWidget(page)).toBe('Message');
     await page.keyboard.press('Escape');
     await expect.poll(() => panel(page).isHidden()).toBe(true);
     await expect.poll(() => focusedInWidget(page)).toBe('Open chat');
