@@ -37,13 +37,19 @@ const KNOWN_MAX = 20_000;
 /** Times a message goes round again because its conversation changed meanwhile, before it fails. */
 const MAX_ATTEMPTS = 8;
 
-/** PostgreSQL's deadlock_detected: two writers' groups locked shared conversations in turn. */
-const isDeadlock = (err: unknown): boolean => {
+/** The PostgreSQL error code of a failed statement, raw or wrapped by drizzle. */
+const pgCode = (err: unknown): unknown => {
   for (let e = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: unknown }).code === '40P01') return true;
+    if ((e as { code?: unknown }).code) return (e as { code?: unknown }).code;
   }
-  return false;
+  return undefined;
 };
+/**
+ * The statement failed as a whole but going again after a fresh read will do: a resend of a message
+ * stored meanwhile (unique_violation; the fresh read finds it), or two processes' groups that locked
+ * shared conversations in turn (deadlock_detected).
+ */
+const goesAgain = (err: unknown) => pgCode(err) === '23505' || pgCode(err) === '40P01';
 
 /**
  * Group commit of messages. While one group is being written, the messages that arrive wait and go
@@ -52,10 +58,12 @@ const isDeadlock = (err: unknown): boolean => {
  *
  * A group is one round trip. The writer remembers each conversation as it last wrote or read it, takes
  * seqs from there in arrival order, and the statement writes a conversation only if it is still as
- * remembered (same last seq, status and assignee, and none of the client ids stored yet): a
- * compare-and-set instead of a transaction holding row locks. A conversation that changed meanwhile
- * (another process wrote to it, an operator closed or took it, a resend repeats a stored message) is
- * not written; its messages go round again at the head of the queue, in order, after a fresh read.
+ * remembered (same last seq, status and assignee): a compare-and-set instead of a transaction holding
+ * row locks. A conversation that changed meanwhile (another process wrote to it, an operator closed
+ * or took it) is not written; its messages go round again at the head of the queue, in order, after
+ * a fresh read. A resend of a message already stored fails the whole statement on the unique index
+ * (checking every client id in the statement cost more than these rare retries): the group goes
+ * round again, and the fresh read finds the repeat.
  * So seqs stay gap-free and per-conversation order is the order of arrival. A refusal is only ever
  * made on a fresh read (a remembered row may be stale): a message refused for its own reason
  * (closed conversation, foreign quote, not allowed) fails alone.
@@ -93,8 +101,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
           for (const s of done.settle) s();
         } catch (err) {
           for (const p of group) known.delete(p.contactId);
-          // Two processes' groups deadlocked on shared conversations: the database undid this one; go again.
-          if (isDeadlock(err)) again = group;
+          if (goesAgain(err)) again = group;
           // Nothing of this group was stored; each sender may retry with the same client id.
           else for (const p of group) p.reject(err);
         }
@@ -115,6 +122,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
     const { db } = deps;
     const now = deps.clock.now();
     // Conversations the writer does not remember are read, with their repeats; so are the quotes.
+    // (A repeat in a remembered conversation fails the statement on the unique index: see goesAgain.)
     // The reads go out together (one round trip), and none at all in the steady state.
     const unknown = [...new Set(group.map((p) => p.contactId))].filter((id) => !known.has(id));
     const [read, existing, quotes] = await Promise.all([
@@ -268,8 +276,6 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
           from v
           where c.id = v.id and c.last_seq = v.was_seq and c.status = v.was_status
             and c.assignee_id is not distinct from v.was_assignee
-            and not exists (select 1 from m join ${messages} s on s.contact_id = m.contact_id
-              and s.client_id = m.client_id where m.contact_id = v.id)
           returning c.id
         ), stored as (
           insert into ${messages} (id, contact_id, seq, author_kind, author_id, author_name, body, quote_id,
