@@ -19,6 +19,7 @@ import {
   contactEvents,
   contacts,
   type SiteRow,
+  type TaskRow,
   tasks,
   type UserRow,
   users,
@@ -219,36 +220,43 @@ export function createChatService(deps: {
         .values({ contactId: id, kind: 'queued', data: { match: who.clientMatch }, at: now })
         .returning({ id: contactEvents.id }),
     );
-    // The owner of the client's open order hears of every new contact, online or not.
-    const task = db.$with('task').as(
-      db
-        .insert(tasks)
-        .values(
-          taskValues({
-            workspaceId: site.workspaceId,
-            assigneeId: who.ownerId ?? '',
-            title: `New chat from ${answers.name ?? 'your client'}`,
-            contactId: id,
-            clientId: who.clientId,
-            orderId: who.orderId ?? null,
-          }),
-        )
-        .returning(),
-    );
-    const stored = who.ownerId
-      ? await db
-          .with(inserted, audit, task)
-          .select()
-          .from(inserted)
-          .leftJoin(visitors, eq(visitors.id, inserted.visitorId))
-          .leftJoin(task, sql`true`)
-          .then(([r]) => ({ contact: r!.inserted, seen: r!.visitors?.lastSeenAt ?? null, task: r!.task }))
-      : await db
-          .with(inserted, audit)
-          .select()
-          .from(inserted)
-          .leftJoin(visitors, eq(visitors.id, inserted.visitorId))
-          .then(([r]) => ({ contact: r!.inserted, seen: r!.visitors?.lastSeenAt ?? null, task: null }));
+    const row = (r: { inserted: ContactRow; visitors: { lastSeenAt: Date } | null }) => ({
+      contact: r.inserted,
+      seen: r.visitors?.lastSeenAt ?? null,
+    });
+    let stored: { contact: ContactRow; seen: Date | null; task: TaskRow | null };
+    if (who.ownerId) {
+      // The owner of the client's open order hears of every new contact, online or not.
+      const task = db.$with('task').as(
+        db
+          .insert(tasks)
+          .values(
+            taskValues({
+              workspaceId: site.workspaceId,
+              assigneeId: who.ownerId,
+              title: `New chat from ${answers.name ?? 'your client'}`,
+              contactId: id,
+              clientId: who.clientId,
+              orderId: who.orderId ?? null,
+            }),
+          )
+          .returning(),
+      );
+      const [r] = await db
+        .with(inserted, audit, task)
+        .select()
+        .from(inserted)
+        .leftJoin(visitors, eq(visitors.id, inserted.visitorId))
+        .leftJoin(task, sql`true`);
+      stored = { ...row(r!), task: r!.task };
+    } else {
+      const [r] = await db
+        .with(inserted, audit)
+        .select()
+        .from(inserted)
+        .leftJoin(visitors, eq(visitors.id, inserted.visitorId));
+      stored = { ...row(r!), task: null };
+    }
     const { contact } = stored;
     onCreated?.(contact);
     const events: ChatEvent[] = [

@@ -3,7 +3,7 @@ import { ErrorCode } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Clock } from '../clock.js';
-import { type Db, rowsOf } from '../db/client.js';
+import { type Db, hasPgCode, rowsOf } from '../db/client.js';
 import { type ContactRow, contacts, type MessageRow, messages } from '../db/schema/index.js';
 import { ParleyError } from '../errors.js';
 import { previewOf, toMessage } from './repo.js';
@@ -37,19 +37,12 @@ const KNOWN_MAX = 20_000;
 /** Times a message goes round again because its conversation changed meanwhile, before it fails. */
 const MAX_ATTEMPTS = 8;
 
-/** The PostgreSQL error code of a failed statement, raw or wrapped by drizzle. */
-const pgCode = (err: unknown): unknown => {
-  for (let e = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: unknown }).code) return (e as { code?: unknown }).code;
-  }
-  return undefined;
-};
 /**
  * The statement failed as a whole but going again after a fresh read will do: a resend of a message
  * stored meanwhile (unique_violation; the fresh read finds it), or two processes' groups that locked
  * shared conversations in turn (deadlock_detected).
  */
-const goesAgain = (err: unknown) => pgCode(err) === '23505' || pgCode(err) === '40P01';
+const goesAgain = (err: unknown) => hasPgCode(err, '23505') || hasPgCode(err, '40P01');
 
 /**
  * Group commit of messages. While one group is being written, the messages that arrive wait and go

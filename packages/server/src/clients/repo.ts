@@ -15,7 +15,7 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
-import { type Db, rowsOf } from '../db/client.js';
+import { type Db, hasPgCode, rowsOf } from '../db/client.js';
 import {
   type ClientCategory,
   type ClientRow,
@@ -682,17 +682,7 @@ export async function updateClient(
 }
 
 /** PostgreSQL's unique_violation, raw or wrapped by drizzle. */
-function isUniqueViolation(err: unknown): boolean {
-  for (
-    let e = err;
-    e instanceof Error || (typeof e === 'object' && e !== null);
-    e = (e as { cause?: unknown }).cause
-  ) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-    if (!(e as { cause?: unknown }).cause) break;
-  }
-  return false;
-}
+const isUniqueViolation = (err: unknown) => hasPgCode(err, '23505');
 
 async function requireClient(db: Db, workspaceId: string, id: string) {
   const [c] = await db

@@ -35,6 +35,14 @@ export async function rowsOf<T>(db: Db, query: SQL): Promise<T[]> {
   return Array.isArray(result) ? result : result.rows;
 }
 
+/** True when PostgreSQL failed the statement with `code` (e.g. 23505), raw or wrapped by drizzle. */
+export function hasPgCode(err: unknown, code: string): boolean {
+  for (let e = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === code) return true;
+  }
+  return false;
+}
+
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
 export interface DatabaseOptions {
