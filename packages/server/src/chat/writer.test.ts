@@ -45,6 +45,14 @@ async function newContacts(n: number, status: 'active' | 'closed' = 'active') {
   return rows.map((r) => r.id);
 }
 
+/** A conversation's stored messages, in seq order. */
+const storedIn = (contactId: string) =>
+  database.db
+    .select({ seq: messages.seq, body: messages.body })
+    .from(messages)
+    .where(eq(messages.contactId, contactId))
+    .orderBy(asc(messages.seq));
+
 const author = { kind: 'visitor' as const, id: '00000000-0000-4000-8000-000000000001', name: 'V' };
 const allow = () => {};
 
@@ -72,11 +80,7 @@ describe('group commit of messages', () => {
     expect(statements).toBeGreaterThan(0);
     expect(statements).toBeLessThanOrEqual(4);
     for (const id of ids) {
-      const rows = await database.db
-        .select({ seq: messages.seq, body: messages.body })
-        .from(messages)
-        .where(eq(messages.contactId, id))
-        .orderBy(asc(messages.seq));
+      const rows = await storedIn(id);
       expect(rows).toEqual(Array.from({ length: 10 }, (_, i) => ({ seq: i + 1, body: `#${i}` })));
       expect(
         (await database.db.select({ s: contacts.lastSeq }).from(contacts).where(eq(contacts.id, id)))[0]!.s,
@@ -245,11 +249,7 @@ describe('group commit of messages', () => {
     }
     const done = await Promise.all(sends);
     expect(done.every((d) => d.fresh)).toBe(true);
-    const rows = await database.db
-      .select({ seq: messages.seq, body: messages.body })
-      .from(messages)
-      .where(eq(messages.contactId, id!))
-      .orderBy(asc(messages.seq));
+    const rows = await storedIn(id!);
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     for (const name of ['one', 'two']) {
       const mine = rows.filter((r) => r.body.startsWith(`${name} `)).map((r) => r.body);
@@ -283,11 +283,7 @@ describe('group commit of messages', () => {
     expect(again).toMatchObject({ fresh: false, message: sent.message });
     expect(next).toMatchObject({ fresh: false, message: { seq: 2 } });
     expect(fresh).toMatchObject({ fresh: true, message: { seq: 3 } });
-    const seqs = await database.db
-      .select({ seq: messages.seq })
-      .from(messages)
-      .where(eq(messages.contactId, id!))
-      .orderBy(asc(messages.seq));
+    const seqs = await storedIn(id!);
     expect(seqs.map((r) => r.seq)).toEqual([1, 2, 3]);
   });
 });
