@@ -8,7 +8,7 @@ import type { ContactSummary } from '@parley/protocol';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatEvent } from './bus.js';
-import { type BusLog, createPgBus, type PgBus, splitUtf8 } from './bus-pg.js';
+import { type BusLog, createPgBus, lockSpace, type PgBus, splitUtf8 } from './bus-pg.js';
 
 const BASE = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const WORKSPACE = '00000000-0000-4000-8000-000000000001';
@@ -42,7 +42,9 @@ interface Logged {
 }
 
 /** A bus on its own client (own pool, own LISTEN connection), recording what it logs and hears. */
-async function node(opts: { channel?: string; maxPayloadBytes?: number } = {}) {
+async function node(
+  opts: { channel?: string; maxPayloadBytes?: number; membersEveryMs?: number; joinTimeoutMs?: number } = {},
+) {
   const sql = postgres(url, { max: 2, onnotice: () => {} });
   clients.push(sql);
   const logs: Logged[] = [];
@@ -235,6 +237,93 @@ describe('the PostgreSQL event bus', () => {
     a.bus.publish(typing(1));
     await new Promise((r) => setTimeout(r, 300));
     expect(b.heard).toEqual([]);
+  });
+});
+
+describe('the processes on a channel', () => {
+  /** A plain LISTEN on the channel (no bus, so not a process of it): what goes over the wire. */
+  async function wire(channel: string) {
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    clients.push(sql);
+    const events: string[] = [];
+    await sql.listen(channel, (payload) => {
+      if (payload.startsWith('p2|')) events.push(payload);
+    });
+    return events;
+  }
+  const settle = () => new Promise((r) => setTimeout(r, 300));
+
+  it('sends nothing while it is the only process, and everything once another one joins', async () => {
+    const seen = await wire('alone_test');
+    const a = await node({ channel: 'alone_test' });
+    expect(a.bus.peers).toBe(0);
+    for (let i = 0; i < 50; i++) a.bus.publish(typing(i));
+    expect(a.heard).toHaveLength(50); // its own sockets hear everything, at once
+    await settle();
+    expect(seen).toEqual([]);
+    const b = await node({ channel: 'alone_test' });
+    expect(a.bus.peers).toBe(1);
+    expect(b.bus.peers).toBe(1);
+    // Published the moment b's start resolved: b's sockets must not miss it.
+    a.bus.publish(typing(100));
+    await until('b hears a', () => b.heard.length === 1);
+    expect(b.heard).toEqual([typing(100)]);
+    expect(seen).toHaveLength(1);
+    for (const n of [a, b]) expect(n.logs.filter((l) => l.level !== 'info')).toEqual([]);
+  });
+
+  it('a process joining a busy channel misses nothing published after its start resolves', async () => {
+    const a = await node({ channel: 'busy_test' });
+    let n = 0;
+    let publishing = true;
+    const pump = (async () => {
+      while (publishing) {
+        a.bus.publish(typing(n++));
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const b = await node({ channel: 'busy_test' });
+    const from = n;
+    await new Promise((r) => setTimeout(r, 100));
+    publishing = false;
+    await pump;
+    const to = n;
+    await until('b hears the rest', () =>
+      b.heard.some((e) => e.kind === 'typing' && e.contactId === `c-${to - 1}`),
+    );
+    const heardIds = new Set(b.heard.map((e) => (e.kind === 'typing' ? e.contactId : '')));
+    for (let i = from; i < to; i++) expect(heardIds.has(`c-${i}`)).toBe(true);
+  });
+
+  it('stops sending once the other process has gone', async () => {
+    const seen = await wire('leave_test');
+    const a = await node({ channel: 'leave_test', membersEveryMs: 50 });
+    const b = await node({ channel: 'leave_test', membersEveryMs: 50 });
+    a.bus.publish(typing(1));
+    await until('b hears a', () => b.heard.length === 1);
+    await b.bus.close();
+    await b.sql.end({ timeout: 5 }); // its connections, and with them its lock, are gone
+    await until('a counts itself alone', () => a.bus.peers === 0);
+    expect(a.logs.some((l) => l.msg === 'event bus: alone now')).toBe(true);
+    const before = seen.length;
+    a.bus.publish(typing(2));
+    await settle();
+    expect(seen.length).toBe(before);
+    expect(a.heard).toEqual([typing(1), typing(2)]);
+  });
+
+  it('starts anyway, and says so, when another process does not answer its arrival', async () => {
+    // A session that holds a lock of the channel's space but does not listen: a hung process.
+    const hung = postgres(url, { max: 1, onnotice: () => {} });
+    clients.push(hung);
+    await hung`select pg_advisory_lock(${lockSpace('hung_test')}::int, 12345::int)`;
+    const started = Date.now();
+    const b = await node({ channel: 'hung_test', joinTimeoutMs: 300 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(b.bus.peers).toBe(1); // it sends: the other one may yet listen
+    expect(b.logs.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      'event bus: not every other process answered; events they publish meanwhile may not reach this one',
+    ]);
   });
 });
 

@@ -12,8 +12,14 @@ export interface BusLog {
 export interface PgBus extends EventBus {
   /** This process's tag on every notification; its own echoes carry it and are ignored. */
   readonly origin: string;
-  /** LISTENs on the channel; events published by other processes are delivered from then on. */
+  /**
+   * LISTENs on the channel and joins the processes sharing it: when this resolves, every other
+   * process knows of this one and sends it what it publishes from then on; events published by
+   * other processes are delivered from then on.
+   */
   start(): Promise<void>;
+  /** Other processes on the channel, as last seen; NOTIFYs go out only while there are any. */
+  readonly peers: number;
   /** Stops listening and waits for the NOTIFYs still queued. Does not end the `sql` client (its owner does). */
   close(): Promise<void>;
 }
@@ -28,11 +34,17 @@ export interface PgBusOptions {
    * every event travel in many parts.
    */
   maxPayloadBytes?: number;
+  /** How often the processes on the channel are counted again (ms); tests shorten it. */
+  membersEveryMs?: number;
+  /** How long `start` waits for the other processes to answer its arrival (ms). */
+  joinTimeoutMs?: number;
 }
 
 export const DEFAULT_CHANNEL = 'parley_events';
 const MAX_PAYLOAD_BYTES = 7_900; // PostgreSQL's limit is < 8,000 bytes
 const FRAME_VERSION = 'p2';
+/** Control notifications (a process's arrival, the answers to it): `p2c|origin|join`, `p2c|origin|ok|to`. */
+const CONTROL = 'p2c';
 /** NOTIFYs sent in one transaction at most (a burst of events becomes a few round trips). */
 const MAX_FRAMES_PER_FLUSH = 256;
 
@@ -61,13 +73,30 @@ const MAX_FRAMES_PER_FLUSH = 256;
  *   two processes may get seqs out of order and resumes by seq, as after a reconnect.
  * - A lost LISTEN connection: postgres.js reconnects and re-LISTENs; events sent meanwhile are gone,
  *   which we log (the seq gap tells how many).
+ * - Alone, a process sends nothing: one server (the usual deployment) paid a NOTIFY and its own echo
+ *   for every event, about a tenth of its time at 5,000 messages a second (BENCHMARKS.md). Each
+ *   process holds an advisory lock named by (channel, its origin) while it lives, so the processes on
+ *   a channel are the holders of such locks; each counts them every few seconds. A process that
+ *   starts LISTENs, takes its lock, and, if it is not alone, announces itself (`join`) and waits for
+ *   every other process's answer before `start` resolves: a process that hears a `join` sends from
+ *   that moment, so the newcomer misses nothing it could serve. One that leaves (or dies) lets go of
+ *   its lock with its connection; the others stop sending at their next count.
  */
 export function createPgBus(opts: PgBusOptions): PgBus {
   const { sql, log } = opts;
   const channel = opts.channel ?? DEFAULT_CHANNEL;
-  const origin = randomBytes(6).toString('hex');
+  let origin = newOrigin();
   const maxPayloadBytes = opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
   const listeners = new Set<Listener>();
+  const space = lockSpace(channel);
+
+  /** Other processes on the channel, by the last count (or a `join` heard since). */
+  let peers = 0;
+  /** `join`s heard: a count taken before the latest one may not conclude that we are alone. */
+  let joins = 0;
+  let counting: ReturnType<typeof setInterval> | null = null;
+  /** The answers to our own `join`, while `start` waits for them. */
+  let awaitingOks: { from: Set<string>; want: number; done: () => void } | null = null;
 
   let seq = 0;
   /** Events not yet sent (as JSON), oldest first. */
@@ -132,7 +161,92 @@ export function createPgBus(opts: PgBusOptions): PgBus {
     }
   }
 
+  /** Takes this process's lock (a new origin if another process drew the same one), then announces it. */
+  async function join(): Promise<void> {
+    for (;;) {
+      const [row] = await sql<{ took: boolean }[]>`
+        select pg_try_advisory_lock(${space}::int, ${originKey(origin)}::int) as took`;
+      if (row?.took) break;
+      origin = newOrigin();
+    }
+    const others = await countOthers();
+    peers = others;
+    if (others === 0) return;
+    const answered = new Promise<void>((resolve) => {
+      awaitingOks = { from: new Set(), want: others, done: resolve };
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), opts.joinTimeoutMs ?? 3_000);
+    });
+    await control(`${CONTROL}|${origin}|join`);
+    const late = await Promise.race([answered.then(() => false), timedOut]);
+    clearTimeout(timer);
+    const heard = awaitingOks?.from.size ?? 0;
+    awaitingOks = null;
+    if (late) {
+      log.warn(
+        { channel, peers: others, answered: heard },
+        'event bus: not every other process answered; events they publish meanwhile may not reach this one',
+      );
+    }
+  }
+
+  /** The other processes holding a lock of this channel's space now. */
+  async function countOthers(): Promise<number> {
+    const [row] = await sql<{ n: number }[]>`
+      select count(distinct objid)::int as n from pg_locks
+      where locktype = 'advisory' and objsubid = 2 and granted
+        and database = (select oid from pg_database where datname = current_database())
+        and classid = ${space}::int::oid and objid <> ${originKey(origin)}::int::oid`;
+    return row?.n ?? 0;
+  }
+
+  /** Counts the others again (and takes our lock again if its connection was replaced). */
+  async function count(): Promise<void> {
+    const joinsBefore = joins;
+    try {
+      await sql`select pg_try_advisory_lock(${space}::int, ${originKey(origin)}::int)`;
+      const others = await countOthers();
+      // A `join` heard meanwhile is newer news than this count.
+      if (others === 0 && joins !== joinsBefore) return;
+      if ((others === 0) !== (peers === 0)) {
+        log.info(
+          { channel, peers: others },
+          others === 0 ? 'event bus: alone now' : 'event bus: not alone now',
+        );
+      }
+      peers = others;
+    } catch (err) {
+      // Keep sending as before: a count that failed proves nothing.
+      log.warn({ err }, 'event bus: could not count the other processes');
+    }
+  }
+
+  function onControl(payload: string) {
+    const [, from, what, to] = payload.split('|');
+    if (!from || from === origin) return;
+    if (what === 'join') {
+      // From now on this process sends; the answer tells the newcomer so.
+      joins++;
+      peers = Math.max(peers, 1);
+      void control(`${CONTROL}|${origin}|ok|${from}`);
+    } else if (what === 'ok' && to === origin && awaitingOks) {
+      awaitingOks.from.add(from);
+      if (awaitingOks.from.size >= awaitingOks.want) awaitingOks.done();
+    }
+  }
+
+  async function control(payload: string): Promise<void> {
+    try {
+      await sql`select pg_notify(${channel}, ${payload})`;
+    } catch (err) {
+      log.error({ err }, 'event bus: could not reach the other processes');
+    }
+  }
+
   function onNotification(payload: string) {
+    if (payload.startsWith(`${CONTROL}|`)) return onControl(payload);
     const frame = parseFrame(payload);
     if (!frame) {
       log.warn({ payload: payload.slice(0, 80) }, 'event bus: unreadable notification ignored');
@@ -180,10 +294,15 @@ export function createPgBus(opts: PgBusOptions): PgBus {
   }
 
   return {
-    origin,
+    get origin() {
+      return origin;
+    },
+    get peers() {
+      return peers;
+    },
     publish(event) {
       deliver(event);
-      if (closed) return;
+      if (closed || peers === 0) return;
       pending.push(JSON.stringify(event));
       flushing ??= flush().finally(() => {
         flushing = null;
@@ -204,15 +323,29 @@ export function createPgBus(opts: PgBusOptions): PgBus {
         );
       });
       unlisten = handle.unlisten;
-      log.info({ channel, origin }, 'event bus: listening');
+      await join();
+      counting = setInterval(() => void count(), opts.membersEveryMs ?? 2_000);
+      counting.unref();
+      log.info({ channel, origin, peers }, 'event bus: listening');
     },
     async close() {
       closed = true;
+      if (counting) clearInterval(counting);
       await flushing;
       await unlisten?.().catch((err: unknown) => log.warn({ err }, 'event bus: UNLISTEN failed'));
       unlisten = null;
     },
   };
+}
+
+/** A random origin: 31 bits in hex, which also name its advisory lock (keys are signed; ours stay positive). */
+const newOrigin = () => (randomBytes(4).readUInt32BE() & 0x7fffffff).toString(16).padStart(8, '0');
+const originKey = (origin: string) => Number.parseInt(origin, 16);
+/** The advisory lock space of a channel: FNV-1a of its name, 31 bits. */
+export function lockSpace(channel: string): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(channel)) h = Math.imul(h ^ b, 0x01000193);
+  return h & 0x7fffffff;
 }
 
 interface Frame {
