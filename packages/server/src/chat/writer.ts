@@ -32,7 +32,7 @@ interface Pending extends AppendRequest {
 
 /** Most messages one statement writes; more wait for the next one. */
 const MAX_GROUP = 512;
-/** Conversations the writer remembers between groups (the latest written first to go last). */
+/** Conversations the writer remembers between groups (the first remembered first to go). */
 const KNOWN_MAX = 20_000;
 /** Times a message goes round again because its conversation changed meanwhile, before it fails. */
 const MAX_ATTEMPTS = 8;
@@ -67,10 +67,12 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
   let queue: Pending[] = [];
   let writing = false;
   const known = new Map<string, ContactRow>();
+  // Replacing a row keeps its place: deleting and re-adding every written row (to keep the most
+  // recent last) made the Map rehash over and over at 5,000 messages a second.
   const remember = (c: ContactRow) => {
-    known.delete(c.id);
+    const had = known.has(c.id);
     known.set(c.id, c);
-    if (known.size > KNOWN_MAX) known.delete(known.keys().next().value!);
+    if (!had && known.size > KNOWN_MAX) known.delete(known.keys().next().value!);
   };
 
   function append(req: AppendRequest): Promise<Appended> {
@@ -84,8 +86,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
     writing = true;
     try {
       while (queue.length > 0) {
-        const group = queue.slice(0, MAX_GROUP);
-        queue = queue.slice(group.length);
+        const group = queue.splice(0, MAX_GROUP);
         let again: Pending[] = [];
         try {
           const done = await writeGroup(group);
@@ -148,7 +149,8 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
     const stale = new Set<string>(); // remembered rows that would refuse a message: read them first
     const ready: { p: Pending; key: string; changed: boolean }[] = [];
     const values: MessageRow[] = [];
-    const inGroup = new Set<string>();
+    /** The group's new messages by `contactId clientId`. */
+    const byKey = new Map<string, MessageRow>();
     const touched = new Set<string>();
     for (const p of group) {
       const c = rows.get(p.contactId);
@@ -173,7 +175,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
         });
         continue;
       }
-      if (inGroup.has(key)) {
+      if (byKey.has(key)) {
         ready.push({ p, key, changed: false }); // resolved with the first one's row below, as a repeat
         continue;
       }
@@ -207,8 +209,7 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
         c.status = 'active';
       }
       touched.add(c.id);
-      inGroup.add(key);
-      values.push({
+      const row: MessageRow = {
         id: randomUUID(),
         contactId: p.contactId,
         seq: c.lastSeq,
@@ -221,7 +222,9 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
         createdAt: now,
         deletedAt: null,
         deletedBy: null,
-      });
+      };
+      values.push(row);
+      byKey.set(key, row);
       ready.push({ p, key, changed: firstReply });
     }
 
@@ -245,15 +248,16 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
           status: c.status,
         };
       });
-      const msgs = values.filter((m) => !stale.has(m.contactId)).map(asColumns);
+      // The rows as they are: the recordset reads their own (camelCase) keys, no copies made.
+      const msgs = values.filter((m) => !stale.has(m.contactId));
       // One statement: each conversation still as remembered gets its new state and its messages.
       const updated = await rowsOf<{ id: string }>(
         db,
         sql`
         with m as (
-          select * from json_to_recordset(${JSON.stringify(msgs)}::text::json) as x(id uuid, contact_id uuid,
-            seq int, author_kind text, author_id uuid, author_name text, body text, quote_id uuid, client_id text,
-            created_at timestamptz)
+          select * from json_to_recordset(${JSON.stringify(msgs)}::text::json) as x(id uuid, "contactId" uuid,
+            seq int, "authorKind" text, "authorId" uuid, "authorName" text, body text, "quoteId" uuid,
+            "clientId" text, "createdAt" timestamptz)
         ), v as (
           select * from json_to_recordset(${JSON.stringify(changes)}::text::json) as v(id uuid, was_seq int,
             was_status text, was_assignee uuid, last_seq int, preview text, at timestamptz,
@@ -273,8 +277,9 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
         ), stored as (
           insert into ${messages} (id, contact_id, seq, author_kind, author_id, author_name, body, quote_id,
             client_id, created_at)
-          select id, contact_id, seq, author_kind, author_id, author_name, body, quote_id, client_id, created_at
-          from m where contact_id in (select id from updated)
+          select id, "contactId", seq, "authorKind", "authorId", "authorName", body, "quoteId", "clientId",
+            "createdAt"
+          from m where "contactId" in (select id from updated)
         )
         select id from updated`,
       );
@@ -294,14 +299,19 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
         (stale.has(p.contactId) || (touched.has(p.contactId) && !written.has(p.contactId))),
     );
     const goingAgain = new Set(again);
-    const byKey = new Map(values.map((m) => [`${m.contactId} ${m.clientId}`, m]));
     const first = new Set<string>();
+    // One copy of each conversation for its messages' senders (not one a message).
+    const after = new Map<string, ContactRow>();
     for (const { p, key, changed } of ready) {
       if (goingAgain.has(p)) continue;
       const m = byKey.get(key)!; // as stored: every column is known here
       const isFirst = !first.has(key);
       first.add(key);
-      const contact = { ...rows.get(p.contactId)! };
+      let contact = after.get(p.contactId);
+      if (!contact) {
+        contact = { ...rows.get(p.contactId)! };
+        after.set(p.contactId, contact);
+      }
       settle.push({ p, run: () => p.resolve({ message: toMessage(m), fresh: isFirst, contact, changed }) });
     }
     return { settle: settle.map((s) => s.run), again };
@@ -336,19 +346,3 @@ async function quotedIn(tx: Db, group: AppendRequest[]): Promise<Map<string, str
 /** `column in (ids)`, the ids as one JSON parameter however many there are. */
 const idIn = (column: AnyPgColumn, ids: string[]) =>
   sql`${column} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::text::json))`;
-
-/** A message as the insert's `json_to_recordset` columns name it. */
-function asColumns(m: MessageRow) {
-  return {
-    id: m.id,
-    contact_id: m.contactId,
-    seq: m.seq,
-    author_kind: m.authorKind,
-    author_id: m.authorId,
-    author_name: m.authorName,
-    body: m.body,
-    quote_id: m.quoteId,
-    client_id: m.clientId,
-    created_at: m.createdAt,
-  };
-}

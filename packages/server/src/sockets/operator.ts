@@ -14,6 +14,7 @@ import {
   tokenBucket,
 } from './frames.js';
 import type { Hub } from './hub.js';
+import { wireFrame } from './wire.js';
 
 const parse = frameParser<OperatorInbound>(OperatorInboundSchema);
 
@@ -137,37 +138,4 @@ export function handleOperatorConnection(socket: SocketLike, ctx: OperatorConnec
       unsubscribe();
     },
   };
-}
-
-// One event goes to many operator sockets: turn it into its frame's JSON once, not once per socket.
-const wired = new WeakMap<ChatEvent, string | null>();
-function wireFrame(e: ChatEvent): string | null {
-  let wire = wired.get(e);
-  if (wire === undefined) {
-    const frame = toFrame(e);
-    wire = frame ? JSON.stringify(frame) : null;
-    wired.set(e, wire);
-  }
-  return wire;
-}
-
-function toFrame(e: ChatEvent): OperatorOutbound | null {
-  switch (e.kind) {
-    case 'contact':
-      return { type: 'contact', contact: e.contact };
-    case 'message':
-      return { type: 'message', message: e.message };
-    case 'typing':
-      return { type: 'typing', contactId: e.contactId, on: e.on };
-    case 'seen':
-      return { type: 'seen', contactId: e.contactId, seq: e.seq };
-    case 'presence':
-      return { type: 'presence', userId: e.userId, status: e.status };
-    case 'task':
-      return { type: 'task', task: e.task };
-    case 'deleted':
-      return { type: 'deleted', contactId: e.contactId, messageId: e.messageId, by: e.by, at: e.at };
-    default:
-      return null;
-  }
 }

@@ -27,6 +27,7 @@ import {
 import type { Hub } from './hub.js';
 import type { OnlineWatch } from './online.js';
 import type { VisitorPresence } from './presence.js';
+import { wireFrame } from './wire.js';
 
 const parse = frameParser<VisitorInbound>(VisitorInboundSchema);
 
@@ -89,7 +90,8 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
     if (e.workspaceId !== site.workspaceId) return;
     switch (e.kind) {
       case 'message':
-        if (e.message.contactId === contactId) send({ type: 'message', message: e.message });
+        // The same frame as the operators' (`{type: 'message', message}`), made once for all of them.
+        if (e.message.contactId === contactId && socket.readyState === OPEN) socket.send(wireFrame(e)!);
         break;
       case 'assigned':
         if (e.contactId === contactId) {
