@@ -13,7 +13,7 @@ import type { ChatEvent, EventBus } from '../bus.js';
 import { normalizePhone } from '../clients/phones.js';
 import { taskValues, toTask } from '../clients/repo.js';
 import { type Clock, systemClock } from '../clock.js';
-import type { Db } from '../db/client.js';
+import { type Db, idIn } from '../db/client.js';
 import {
   type ContactRow,
   contactEvents,
@@ -753,7 +753,7 @@ export function createChatService(deps: {
   /** Visitors whose widget is open (or just closed) were seen at `at`. */
   async function touchVisitors(ids: string[], at: Date): Promise<void> {
     if (ids.length === 0) return;
-    await db.update(visitors).set({ lastSeenAt: at }).where(inArray(visitors.id, ids));
+    await db.update(visitors).set({ lastSeenAt: at }).where(idIn(visitors.id, ids));
   }
 
   /**

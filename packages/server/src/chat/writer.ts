@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Clock } from '../clock.js';
-import { type Db, hasPgCode, rowsOf } from '../db/client.js';
+import { type Db, hasPgCode, idIn, rowsOf } from '../db/client.js';
 import { type ContactRow, contacts, type MessageRow, messages } from '../db/schema/index.js';
 import { ParleyError } from '../errors.js';
 import { previewOf, toMessage } from './repo.js';
@@ -342,7 +341,3 @@ async function quotedIn(tx: Db, group: AppendRequest[]): Promise<Map<string, str
     .where(idIn(messages.id, ids));
   return new Map(rows.map((r) => [r.id, r.contactId]));
 }
-
-/** `column in (ids)`, the ids as one JSON parameter however many there are. */
-const idIn = (column: AnyPgColumn, ids: string[]) =>
-  sql`${column} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::text::json))`;

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type SQL, sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { AnyPgColumn, PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -24,6 +24,14 @@ export interface Database {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * `column in (ids)`, the ids as one JSON parameter however many there are: the statement's text stays
+ * the same (prepared once) and the ORM builds no placeholder a row. (`inArray` with the 2,000 ids
+ * of a heartbeat made a new 2,000-parameter statement each time.)
+ */
+export const idIn = (column: AnyPgColumn, ids: string[]) =>
+  sql`${column} in (select value::uuid from json_array_elements_text(${JSON.stringify(ids)}::text::json))`;
 
 /**
  * The rows of a hand-written statement, whichever driver ran it (postgres.js answers an array,
