@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -16,7 +18,7 @@ import { describeIdentity, identifyContact } from './clients/repo.js';
 import { clientRoutes } from './clients/routes.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
-import { workspaces } from './db/schema/index.js';
+import { type UserRow, workspaces } from './db/schema/index.js';
 import { ParleyError } from './errors.js';
 import { demoPage } from './http/demo-page.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -154,13 +156,15 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
   app.get<{ Querystring: { site?: string } }>(
     '/ws/visitor',
     { websocket: true, schema: { hide: true } },
-    (ws, req) =>
+    (ws, req) => {
+      releaseUpgrade(ws, req.raw, app.log);
       openVisitorSocket(ws, {
         key: typeof req.query.site === 'string' ? req.query.site : '',
         origin: req.headers.origin,
         ip: req.ip ?? null,
         userAgent: req.headers['user-agent'] ?? null,
-      }),
+      });
+    },
   );
 
   function openVisitorSocket(
@@ -196,29 +200,55 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
   }
 
   app.get('/ws/operator', { websocket: true, schema: { hide: true } }, (ws, req) => {
+    releaseUpgrade(ws, req.raw, app.log);
+    openOperatorSocket(ws, {
+      origin: req.headers.origin,
+      host: req.headers.host,
+      user: app.sessionUser(req), // started here: the request is not kept for it
+    });
+  });
+
+  function openOperatorSocket(
+    ws: WebSocket,
+    from: { origin: string | undefined; host: string | undefined; user: Promise<UserRow | null> },
+  ) {
+    void from.user.catch(() => {}); // awaited below, unless the origin is refused first
     const handOff = buffered(ws);
     metrics.openSockets.inc({ kind: 'operator' });
     ws.on('close', () => metrics.openSockets.dec({ kind: 'operator' }));
     void (async () => {
       // The cookie rides along on cross-site upgrades too: only our own origin may use it.
-      const origin = req.headers.origin;
-      if (
-        origin &&
-        new URL(origin).host !== req.headers.host &&
-        origin !== new URL(config.publicUrl).origin
-      ) {
+      const { origin } = from;
+      if (origin && new URL(origin).host !== from.host && origin !== new URL(config.publicUrl).origin) {
         return ws.close(CloseCode.BadOrigin, `${ErrorCode.BadOrigin}: operator sockets are same-origin only`);
       }
-      const user = await app.sessionUser(req);
+      const user = await from.user;
       if (!user) return ws.close(CloseCode.Unauthorized, `${ErrorCode.Unauthorized}: log in first`);
-      handOff(handleOperatorConnection(tickBatched(ws), { user, chat, hub, log: req.log }));
+      handOff(handleOperatorConnection(tickBatched(ws), { user, chat, hub, log: app.log }));
     })().catch((err: unknown) => {
-      req.log.error({ err }, 'operator socket setup failed');
+      app.log.error({ err }, 'operator socket setup failed');
       ws.close(1011, 'internal error');
     });
-  });
+  }
 
   return { app, chat, metrics, presence };
+}
+
+/**
+ * Lets go of the upgrade's request once its socket is open: otherwise every open socket keeps the
+ * request, its headers, its logger and an unused response (about 3 KB a socket). Two things held
+ * them: Node's http server leaves its response on the TCP socket (`_httpMessage`), and
+ * @fastify/websocket's 'error' listener closes over the request and reply. Errors are handled as the
+ * plugin does (logged, the socket dropped) by a listener that holds neither.
+ */
+function releaseUpgrade(ws: WebSocket, raw: IncomingMessage, log: { warn(obj: object, msg?: string): void }) {
+  const tcp = raw.socket as Socket & { _httpMessage?: ServerResponse | null };
+  if (tcp._httpMessage) tcp._httpMessage.detachSocket(tcp);
+  ws.removeAllListeners('error');
+  ws.on('error', (err) => {
+    log.warn({ err }, 'socket error');
+    ws.terminate();
+  });
 }
 
 /**
