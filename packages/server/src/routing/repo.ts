@@ -1,4 +1,4 @@
-import { and, asc, avg, count, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, avg, count, desc, eq, inArray, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { type ContactRow, contacts, sites, type UserRow, users } from '../db/schema/index.js';
 import type { OperatorSnapshot, QueueItem, Strategy } from './decide.js';
@@ -25,11 +25,8 @@ export async function lockOnlineOperators(
   return withLoads(ops, await loadsOf(db, workspaceId));
 }
 
-/**
- * The operators' rows, locked: the given ones, or everyone online (`ifQueued`: only while anyone
- * waits, so that a pass over an empty queue does not queue up behind other routers' locks).
- */
-export function lockOperators(db: Db, workspaceId: string, opts: { onlyIds?: string[]; ifQueued?: boolean }) {
+/** The operators' rows, locked: the given ones, or everyone online. */
+export function lockOperators(db: Db, workspaceId: string, opts: { onlyIds?: string[] }) {
   return db
     .select()
     .from(users)
@@ -38,13 +35,48 @@ export function lockOperators(db: Db, workspaceId: string, opts: { onlyIds?: str
         eq(users.workspaceId, workspaceId),
         isNull(users.deactivatedAt),
         opts.onlyIds ? inArray(users.id, opts.onlyIds) : eq(users.status, 'online'),
-        opts.ifQueued
-          ? sql`exists (select 1 from ${contacts} q where q.workspace_id = ${workspaceId} and q.status = 'queued')`
-          : undefined,
       ),
     )
     .orderBy(asc(users.id))
     .for('update');
+}
+
+/**
+ * The online operators' rows locked (while anyone waits), each with its load, in one statement. The
+ * loads are read in the statement's snapshot, taken before it waited for any lock: if another router
+ * (or a manual take) committed assignments while holding an operator, they are not in it. Every such
+ * writer also updates the operator's row (the router's write and `handTo` set `last_assigned_at`:
+ * anything that gives an operator a contact must), so an operator row newer than the snapshot's
+ * version of it (`xmin` differs) says so: `stale`, and the caller reads the loads again (`loadsOf`).
+ */
+export async function lockOperatorsWithLoads(
+  db: Db,
+  workspaceId: string,
+): Promise<{ rows: UserRow[]; loads: Map<string, Load>; stale: boolean }> {
+  const open = (channel: SQL) =>
+    sql<number>`(select count(*) from ${contacts} c
+    where c.assignee_id = ${users}.id and c.status in ('assigned', 'active') and ${channel})`.mapWith(Number);
+  const rows = await db
+    .select({
+      u: users,
+      chats: open(sql`c.channel = 'chat'`),
+      voice: open(sql`c.channel <> 'chat'`),
+      stale: sql<boolean>`${users}.xmin <> (select s.xmin from ${users} s where s.id = ${users}.id)`,
+    })
+    .from(users)
+    .where(
+      and(
+        eq(users.workspaceId, workspaceId),
+        isNull(users.deactivatedAt),
+        eq(users.status, 'online'),
+        // Only while anyone waits: a pass over an empty queue does not queue up behind other routers.
+        sql`exists (select 1 from ${contacts} q where q.workspace_id = ${workspaceId} and q.status = 'queued')`,
+      ),
+    )
+    .orderBy(asc(users.id))
+    .for('update', { of: users });
+  const loads = new Map(rows.map((r) => [r.u.id, { chats: r.chats, voice: r.voice }]));
+  return { rows: rows.map((r) => r.u), loads, stale: rows.some((r) => r.stale) };
 }
 
 /**

@@ -60,7 +60,9 @@ describe('a routing pass beside another router', () => {
       const [x, y] = await queued(2);
       const other = postgres(database.url!, { max: 1, onnotice: () => {} });
       try {
-        // Another process's pass: holds the operator's row and gives them their last slot.
+        // Another process's pass: holds the operator's row and gives them their last slot, touching
+        // the operator's row as every assignment does (the router's write and a manual take both
+        // set last_assigned_at): that newer row version is how a waiting pass knows its loads are old.
         let release!: () => void;
         const held = new Promise<void>((r) => {
           release = r;
@@ -72,6 +74,7 @@ describe('a routing pass beside another router', () => {
         const otherPass = other.begin(async (sql) => {
           await sql`select id from users where id = ${op} for update`;
           await sql`update contacts set status = 'assigned', assignee_id = ${op} where id = ${x!}`;
+          await sql`update users set last_assigned_at = now() where id = ${op}`;
           locked();
           await held;
         });

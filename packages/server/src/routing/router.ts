@@ -69,19 +69,24 @@ export function createRouter(deps: {
   async function routeOnce(workspaceId: string): Promise<Assigned[]> {
     const now = clock.now();
     const assigned = await db.transaction(async (tx): Promise<Assigned[]> => {
-      // The pass's reads in two round trips, each of statements pipelined on the transaction's
-      // connection: first the locks, then the loads and turns, which must be read after the
-      // operators' rows are locked to see what other routers committed before letting go of them.
-      const [queue, locked] = await Promise.all([
+      // The pass's reads in one round trip (statements pipelined on the transaction's connection):
+      // the queue, the operators locked with their loads, the round-robin turns. Only when another
+      // router committed to one of these operators while this pass waited for it are the loads read
+      // again, after the locks (see lockOperatorsWithLoads).
+      const [queue, locked, turns] = await Promise.all([
         repo.lockQueue(tx, workspaceId),
-        repo.lockOperators(tx, workspaceId, { ifQueued: true }),
-      ]);
-      if (queue.length === 0 || locked.length === 0) return [];
-      const [loads, rr] = await Promise.all([
-        repo.loadsOf(tx, workspaceId),
+        repo.lockOperatorsWithLoads(tx, workspaceId),
         repo.roundRobinTurns(tx, workspaceId),
       ]);
-      const ops = repo.withLoads(locked, loads);
+      if (queue.length === 0 || locked.rows.length === 0) return [];
+      let { loads } = locked;
+      let rr = turns;
+      if (locked.stale)
+        [loads, rr] = await Promise.all([
+          repo.loadsOf(tx, workspaceId),
+          repo.roundRobinTurns(tx, workspaceId),
+        ]);
+      const ops = repo.withLoads(locked.rows, loads);
       const decisions = plan(queue, ops, rr, now);
       if (decisions.length === 0) return [];
       const cards = new Map(ops.map((o) => [o.id, { id: o.id, name: o.name, avatarUrl: o.avatarUrl }]));
