@@ -51,6 +51,37 @@ export function hasPgCode(err: unknown, code: string): boolean {
   return false;
 }
 
+/**
+ * The postgres.js client as drizzle should use it: its statements prepared. Drizzle runs every
+ * statement through `unsafe()`, which postgres.js does not prepare; and an unprepared statement with
+ * parameters costs two round trips (Parse + Describe, wait for the parameter types, then Bind +
+ * Execute) and a parse and plan each time. Prepared, it is parsed once per connection and then one
+ * round trip. Transactions get a client that prepares too. (Drizzle's own statement texts are few;
+ * lists travel as one JSON parameter, see `idIn`, so the cache per connection stays small.)
+ */
+export function preparing<T extends object>(client: T): T {
+  type Unsafe = (query: string, args?: unknown[], options?: postgres.UnsafeQueryOptions) => unknown;
+  type Begin = (...params: unknown[]) => Promise<unknown>;
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (prop === 'unsafe') {
+        const unsafe = (value as Unsafe).bind(target);
+        return (query: string, args?: unknown[], options?: postgres.UnsafeQueryOptions) =>
+          unsafe(query, args, { prepare: true, ...options });
+      }
+      if (prop === 'begin') {
+        const begin = (value as Begin).bind(target);
+        return (...params: unknown[]) => {
+          const fn = params.pop() as (tx: object) => unknown;
+          return begin(...params, (tx: object) => fn(preparing(tx)));
+        };
+      }
+      return value;
+    },
+  });
+}
+
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
 export interface DatabaseOptions {
@@ -62,7 +93,7 @@ export interface DatabaseOptions {
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const client = postgres(opts.databaseUrl, { max: 10, onnotice: () => {} });
-    const db = drizzlePostgres({ client, schema }) as unknown as Db;
+    const db = drizzlePostgres({ client: preparing(client), schema }) as unknown as Db;
     return {
       db,
       kind: 'postgres',
