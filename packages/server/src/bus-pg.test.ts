@@ -104,9 +104,9 @@ function bigContact(tag: string): ChatEvent {
   return { kind: 'contact', workspaceId: WORKSPACE, contact };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000) {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -310,6 +310,26 @@ describe('the processes on a channel', () => {
     await settle();
     expect(seen.length).toBe(before);
     expect(a.heard).toEqual([typing(1), typing(2)]);
+  });
+
+  it('takes its lock again when the connection that held it is lost, and is heard again', async () => {
+    const a = await node({ channel: 'relock_test', membersEveryMs: 50 });
+    const b = await node({ channel: 'relock_test', membersEveryMs: 50 });
+    const holder = () =>
+      a.sql<{ pid: number }[]>`select pid from pg_locks where locktype = 'advisory' and granted
+        and classid = ${lockSpace('relock_test')}::int::oid and objid = ${Number.parseInt(b.bus.origin, 16)}::int::oid`;
+    const [first] = await holder();
+    await a.sql`select pg_terminate_backend(${first!.pid})`;
+    await until('b holds its lock on another connection', async () => {
+      const [now] = await holder();
+      return now !== undefined && now.pid !== first!.pid;
+    });
+    await until('a counts b again', () => a.bus.peers === 1);
+    let n = 0;
+    await until('b hears a', () => {
+      a.bus.publish(typing(n++));
+      return b.heard.length > 0;
+    });
   });
 
   it('starts anyway, and says so, when another process does not answer its arrival', async () => {

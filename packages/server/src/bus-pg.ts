@@ -206,7 +206,13 @@ export function createPgBus(opts: PgBusOptions): PgBus {
   async function count(): Promise<void> {
     const joinsBefore = joins;
     try {
-      await sql`select pg_try_advisory_lock(${space}::int, ${originKey(origin)}::int)`;
+      // Only if this connection does not hold it already (each success would stack another hold).
+      const key = originKey(origin);
+      await sql`
+        select case when exists (
+          select 1 from pg_locks where locktype = 'advisory' and objsubid = 2 and granted
+            and pid = pg_backend_pid() and classid = ${space}::int::oid and objid = ${key}::int::oid
+        ) then true else pg_try_advisory_lock(${space}::int, ${key}::int) end`;
       const others = await countOthers();
       // A `join` heard meanwhile is newer news than this count.
       if (others === 0 && joins !== joinsBefore) return;
