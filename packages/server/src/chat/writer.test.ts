@@ -55,6 +55,10 @@ const storedIn = (contactId: string) =>
 
 const author = { kind: 'visitor' as const, id: '00000000-0000-4000-8000-000000000001', name: 'V' };
 const allow = () => {};
+type Writer = ReturnType<typeof createMessageWriter>;
+/** The visitor sends `body` with `clientId` into the conversation. */
+const says = (writer: Writer, contactId: string, clientId: string, body: string) =>
+  writer.append({ contactId, author, input: { clientId, body }, authorize: allow });
 
 describe('group commit of messages', () => {
   it("leaves room on the conversations' pages, so that each message's update of its row touches no index", async () => {
@@ -101,9 +105,9 @@ describe('group commit of messages', () => {
     const writer = createMessageWriter({ db, clock: systemClock });
     const [id] = await newContacts(1);
     const [a, b, c] = await Promise.all([
-      writer.append({ contactId: id!, author, input: { clientId: 'warm-up', body: 'x' }, authorize: allow }),
-      writer.append({ contactId: id!, author, input: { clientId: 'twice', body: 'same' }, authorize: allow }),
-      writer.append({ contactId: id!, author, input: { clientId: 'twice', body: 'same' }, authorize: allow }),
+      says(writer, id!, 'warm-up', 'x'),
+      says(writer, id!, 'twice', 'same'),
+      says(writer, id!, 'twice', 'same'),
     ]);
     expect(a.fresh).toBe(true);
     expect([b.fresh, c.fresh]).toEqual([true, false]);
@@ -118,13 +122,8 @@ describe('group commit of messages', () => {
     const [closed] = await newContacts(1, 'closed');
     const [other] = await newContacts(1);
     const results = await Promise.allSettled([
-      writer.append({ contactId: open1!, author, input: { clientId: 'a', body: 'first' }, authorize: allow }),
-      writer.append({
-        contactId: closed!,
-        author,
-        input: { clientId: 'b', body: 'too late' },
-        authorize: allow,
-      }),
+      says(writer, open1!, 'a', 'first'),
+      says(writer, closed!, 'b', 'too late'),
       writer.append({
         contactId: other!,
         author,
@@ -137,7 +136,7 @@ describe('group commit of messages', () => {
         input: { clientId: 'd', body: 'quoting a stranger', quoteId: '00000000-0000-4000-8000-00000000beef' },
         authorize: allow,
       }),
-      writer.append({ contactId: open2!, author, input: { clientId: 'e', body: 'fine' }, authorize: allow }),
+      says(writer, open2!, 'e', 'fine'),
     ]);
     expect(results.map((r) => r.status)).toEqual([
       'fulfilled',
@@ -163,19 +162,9 @@ describe('group commit of messages', () => {
     const [id] = await newContacts(1);
     const tricky = 'He said "hi", {braces} \\ back\\slash, \'quotes\', العربية, tiếng Việt, 👋';
     const results = await Promise.allSettled([
-      writer.append({ contactId: id!, author, input: { clientId: 't1', body: tricky }, authorize: allow }),
-      writer.append({
-        contactId: id!,
-        author,
-        input: { clientId: 't2', body: 'nul \u0000 here' },
-        authorize: allow,
-      }),
-      writer.append({
-        contactId: id!,
-        author,
-        input: { clientId: 't3', body: 'cut \ud83d' },
-        authorize: allow,
-      }),
+      says(writer, id!, 't1', tricky),
+      says(writer, id!, 't2', 'nul \u0000 here'),
+      says(writer, id!, 't3', 'cut \ud83d'),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(results[1]).toMatchObject({ reason: { code: ErrorCode.Validation } });
@@ -206,24 +195,12 @@ describe('group commit of messages', () => {
       if (c.assigneeId !== op) fail(ErrorCode.Forbidden, 'Accept this conversation first.');
     };
     const operator = { kind: 'operator' as const, id: op, name: 'Op' };
-    await writer.append({
-      contactId: a!,
-      author,
-      input: { clientId: 'v1', body: 'hello' },
-      authorize: allow,
-    });
-    await writer.append({
-      contactId: b!,
-      author,
-      input: { clientId: 'v1', body: 'hello' },
-      authorize: allow,
-    });
+    await says(writer, a!, 'v1', 'hello');
+    await says(writer, b!, 'v1', 'hello');
     // Both are remembered now; then the world changes without the writer.
     await database.db.update(contacts).set({ status: 'closed' }).where(eq(contacts.id, a!));
     await database.db.update(contacts).set({ status: 'assigned', assigneeId: op }).where(eq(contacts.id, b!));
-    await expect(
-      writer.append({ contactId: a!, author, input: { clientId: 'v2', body: 'too late' }, authorize: allow }),
-    ).rejects.toMatchObject({ code: ErrorCode.ContactClosed });
+    await expect(says(writer, a!, 'v2', 'too late')).rejects.toMatchObject({ code: ErrorCode.ContactClosed });
     const reply = await writer.append({
       contactId: b!,
       author: operator,
@@ -271,23 +248,13 @@ describe('group commit of messages', () => {
   it('answers a resend of a stored message with the stored one, even when the conversation is remembered', async () => {
     const writer = createMessageWriter({ db, clock: systemClock });
     const [id] = await newContacts(1);
-    const sent = await writer.append({
-      contactId: id!,
-      author,
-      input: { clientId: 'once', body: 'hi' },
-      authorize: allow,
-    });
-    await writer.append({
-      contactId: id!,
-      author,
-      input: { clientId: 'next', body: 'there' },
-      authorize: allow,
-    });
+    const sent = await says(writer, id!, 'once', 'hi');
+    await says(writer, id!, 'next', 'there');
     // The widget reconnects and sends both again, then a new one.
     const [again, next, fresh] = await Promise.all([
-      writer.append({ contactId: id!, author, input: { clientId: 'once', body: 'hi' }, authorize: allow }),
-      writer.append({ contactId: id!, author, input: { clientId: 'next', body: 'there' }, authorize: allow }),
-      writer.append({ contactId: id!, author, input: { clientId: 'new', body: 'new' }, authorize: allow }),
+      says(writer, id!, 'once', 'hi'),
+      says(writer, id!, 'next', 'there'),
+      says(writer, id!, 'new', 'new'),
     ]);
     expect(again).toMatchObject({ fresh: false, message: sent.message });
     expect(next).toMatchObject({ fresh: false, message: { seq: 2 } });
