@@ -163,12 +163,8 @@ export function createPgBus(opts: PgBusOptions): PgBus {
 
   /** Takes this process's lock (a new origin if another process drew the same one), then announces it. */
   async function join(): Promise<void> {
-    for (;;) {
-      const [row] = await sql<{ took: boolean }[]>`
-        select pg_try_advisory_lock(${space}::int, ${originKey(origin)}::int) as took`;
-      if (row?.took) break;
-      origin = newOrigin();
-    }
+    // Nothing is ours yet: a lock we cannot take is another process's.
+    while (!(await takeLock())) origin = newOrigin();
     const others = await countOthers();
     peers = others;
     if (others === 0) return;
@@ -192,6 +188,21 @@ export function createPgBus(opts: PgBusOptions): PgBus {
     }
   }
 
+  /**
+   * Holds this process's lock on the connection the statement runs on: takes it unless that
+   * connection holds it already (each success would stack another hold). False when it is held
+   * elsewhere (another connection of ours, or another process that drew the same origin).
+   */
+  async function takeLock(): Promise<boolean> {
+    const key = originKey(origin);
+    const [row] = await sql<{ took: boolean }[]>`
+      select case when exists (
+        select 1 from pg_locks where locktype = 'advisory' and objsubid = 2 and granted
+          and pid = pg_backend_pid() and classid = ${space}::int::oid and objid = ${key}::int::oid
+      ) then true else pg_try_advisory_lock(${space}::int, ${key}::int) end as took`;
+    return row?.took === true;
+  }
+
   /** The other processes holding a lock of this channel's space now. */
   async function countOthers(): Promise<number> {
     const [row] = await sql<{ n: number }[]>`
@@ -206,13 +217,7 @@ export function createPgBus(opts: PgBusOptions): PgBus {
   async function count(): Promise<void> {
     const joinsBefore = joins;
     try {
-      // Only if this connection does not hold it already (each success would stack another hold).
-      const key = originKey(origin);
-      await sql`
-        select case when exists (
-          select 1 from pg_locks where locktype = 'advisory' and objsubid = 2 and granted
-            and pid = pg_backend_pid() and classid = ${space}::int::oid and objid = ${key}::int::oid
-        ) then true else pg_try_advisory_lock(${space}::int, ${key}::int) end`;
+      await takeLock();
       const others = await countOthers();
       // A `join` heard meanwhile is newer news than this count.
       if (others === 0 && joins !== joinsBefore) return;
