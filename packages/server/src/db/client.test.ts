@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
@@ -56,6 +57,109 @@ describe('statements on PostgreSQL', () => {
           );
           expect(row?.n).toBeGreaterThanOrEqual(1);
         });
+      } finally {
+        await database.close();
+      }
+    },
+  );
+
+  // postgres.js's own `begin` waited for BEGIN's answer before the first statement went out: a
+  // round trip of its own in every transaction (the routing pass on a new chat's path).
+  it.skipIf(!process.env.DATABASE_URL)(
+    "send a transaction's first statement with its BEGIN, without waiting for the answer",
+    async () => {
+      const base = await openTestDatabase();
+      // A TCP relay in front of PostgreSQL that notes, in order, what each side sends.
+      const seen: { from: 'client' | 'server'; text: string }[] = [];
+      const relay = createServer((client: Socket) => {
+        const pg = connect(5432, '127.0.0.1');
+        client.on('data', (d) => {
+          seen.push({ from: 'client', text: d.toString('latin1') });
+          pg.write(d);
+        });
+        pg.on('data', (d) => {
+          seen.push({ from: 'server', text: d.toString('latin1') });
+          client.write(d);
+        });
+        client.on('close', () => pg.destroy());
+        pg.on('close', () => client.destroy());
+        client.on('error', () => pg.destroy());
+        pg.on('error', () => client.destroy());
+      });
+      await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+      const url = new URL(base.url!);
+      url.port = String((relay.address() as { port: number }).port);
+      const database = await openDatabase({ databaseUrl: url.href, dataDir: null });
+      try {
+        await database.ping();
+        seen.length = 0;
+        const probe = await database.db.transaction(async (tx) => {
+          const [row] = await rowsOf<{ p: string }>(tx, sql`select ${'pipelined-probe'}::text as p`);
+          return row?.p;
+        });
+        expect(probe).toBe('pipelined-probe');
+        const begin = seen.findIndex((s) => s.from === 'client' && s.text.includes('begin'));
+        const statement = seen.findIndex((s) => s.from === 'client' && s.text.includes('as p'));
+        const answer = seen.findIndex((s, i) => i > begin && s.from === 'server');
+        expect(begin).toBeGreaterThanOrEqual(0);
+        expect(statement).toBeGreaterThanOrEqual(begin);
+        expect(statement).toBeLessThan(answer);
+      } finally {
+        await database.close();
+        relay.close();
+        await base.close();
+      }
+    },
+  );
+
+  it.skipIf(!process.env.DATABASE_URL)(
+    "run a transaction's statements in it: one transaction id, and a failure stores none of them",
+    async () => {
+      const database = await openTestDatabase();
+      try {
+        const { db } = database;
+        const ids = await db.transaction(async (tx) => {
+          const one = await rowsOf<{ t: string }>(tx, sql`select txid_current()::text as t`);
+          const two = await rowsOf<{ t: string }>(tx, sql`select txid_current()::text as t`);
+          return [one[0]?.t, two[0]?.t];
+        });
+        expect(ids[0]).toBeDefined();
+        expect(ids[1]).toBe(ids[0]);
+
+        await db.execute(sql`create table pipelined_t (x int primary key)`);
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.execute(sql`insert into pipelined_t values (1)`);
+            await tx.execute(sql`insert into pipelined_t values (1)`); // unique_violation
+          }),
+        ).rejects.toThrow();
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.execute(sql`insert into pipelined_t values (2)`);
+            throw new Error('changed my mind');
+          }),
+        ).rejects.toThrow('changed my mind');
+        // Nested: the inner failure rolls back to its savepoint; the outer goes on and commits.
+        await db.transaction(async (tx) => {
+          await tx.execute(sql`insert into pipelined_t values (3)`);
+          await tx
+            .transaction(async (inner) => {
+              await inner.execute(sql`insert into pipelined_t values (4)`);
+              throw new Error('inner');
+            })
+            .catch(() => {});
+          await tx.execute(sql`insert into pipelined_t values (5)`);
+        });
+        const rows = await rowsOf<{ x: number }>(db, sql`select x from pipelined_t order by x`);
+        expect(rows.map((r) => r.x)).toEqual([3, 5]);
+        // The connections went back to the pool clean: more transactions than connections work.
+        await Promise.all(
+          Array.from({ length: 25 }, (_, i) =>
+            db.transaction((tx) => tx.execute(sql`insert into pipelined_t values (${100 + i})`)),
+          ),
+        );
+        const [n] = await rowsOf<{ n: number }>(db, sql`select count(*)::int as n from pipelined_t`);
+        expect(n?.n).toBe(27);
       } finally {
         await database.close();
       }

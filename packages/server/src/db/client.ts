@@ -52,34 +52,88 @@ export function hasPgCode(err: unknown, code: string): boolean {
 }
 
 /**
- * The postgres.js client as drizzle should use it: its statements prepared. Drizzle runs every
- * statement through `unsafe()`, which postgres.js does not prepare; and an unprepared statement with
- * parameters costs two round trips (Parse + Describe, wait for the parameter types, then Bind +
- * Execute) and a parse and plan each time. Prepared, it is parsed once per connection and then one
- * round trip. Transactions get a client that prepares too. (Drizzle's own statement texts are few;
- * lists travel as one JSON parameter, see `idIn`, so the cache per connection stays small.)
+ * The postgres.js client as drizzle should use it: its statements prepared, its transactions
+ * pipelined.
+ *
+ * Drizzle runs every statement through `unsafe()`, which postgres.js does not prepare; and an
+ * unprepared statement with parameters costs two round trips (Parse + Describe, wait for the
+ * parameter types, then Bind + Execute) and a parse and plan each time. Prepared, it is parsed once
+ * per connection and then one round trip. (Drizzle's own statement texts are few; lists travel as
+ * one JSON parameter, see `idIn`, so the cache per connection stays small.)
+ *
+ * postgres.js's `begin` waits for BEGIN's answer before it runs the transaction's first statement:
+ * a round trip of its own, on every new chat's path (the routing pass). Here BEGIN goes out on a
+ * reserved connection and the first statements follow it at once, in the same write; the
+ * connection keeps them in order, so they run inside the transaction. A failure anywhere rolls back.
  */
-export function preparing<T extends object>(client: T): T {
-  type Unsafe = (query: string, args?: unknown[], options?: postgres.UnsafeQueryOptions) => unknown;
-  type Begin = (...params: unknown[]) => Promise<unknown>;
+export function preparing(client: postgres.Sql): postgres.Sql {
   return new Proxy(client, {
     get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (prop === 'unsafe') {
-        const unsafe = (value as Unsafe).bind(target);
-        return (query: string, args?: unknown[], options?: postgres.UnsafeQueryOptions) =>
-          unsafe(query, args, { prepare: true, ...options });
-      }
+      if (prop === 'unsafe') return preparedUnsafe(target);
       if (prop === 'begin') {
-        const begin = (value as Begin).bind(target);
-        return (...params: unknown[]) => {
-          const fn = params.pop() as (tx: object) => unknown;
-          return begin(...params, (tx: object) => fn(preparing(tx)));
-        };
+        const begin = target.begin.bind(target) as (...params: unknown[]) => Promise<unknown>;
+        return (...params: unknown[]) =>
+          // With options (`begin('isolation level …', fn)`) it is postgres.js's own.
+          params.length === 1
+            ? pipelinedBegin(target, params[0] as (tx: postgres.Sql) => unknown)
+            : begin(...params.slice(0, -1), (tx: postgres.Sql) =>
+                (params.at(-1) as (tx: postgres.Sql) => unknown)(preparing(tx)),
+              );
       }
-      return value;
+      return Reflect.get(target, prop, receiver);
     },
   });
+}
+
+function preparedUnsafe(sql: postgres.Sql) {
+  return (query: string, args?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+    sql.unsafe(query, args, { prepare: true, ...options });
+}
+
+async function pipelinedBegin(client: postgres.Sql, fn: (tx: postgres.Sql) => unknown): Promise<unknown> {
+  const conn = await client.reserve();
+  try {
+    // Sent before anything `fn` sends (a query goes out on its first `then`, in that order).
+    const began = conn.unsafe('begin').execute();
+    let result: unknown;
+    try {
+      result = await fn(transactionClient(conn));
+      await began;
+    } catch (err) {
+      await began.catch(() => {});
+      await conn.unsafe('rollback').catch(() => {}); // a broken connection has no transaction left
+      throw err;
+    }
+    await conn.unsafe('commit');
+    return result;
+  } finally {
+    conn.release();
+  }
+}
+
+/** A reserved connection inside a transaction: prepared statements, and savepoints for nesting. */
+function transactionClient(conn: postgres.ReservedSql): postgres.Sql {
+  let savepoints = 0;
+  const savepoint = async (fn: (tx: postgres.Sql) => unknown) => {
+    const name = `s${savepoints++}`;
+    await conn.unsafe(`savepoint ${name}`);
+    try {
+      const result = await fn(tx);
+      await conn.unsafe(`release savepoint ${name}`);
+      return result;
+    } catch (err) {
+      await conn.unsafe(`rollback to savepoint ${name}`);
+      throw err;
+    }
+  };
+  const tx: postgres.Sql = new Proxy(conn, {
+    get(target, prop, receiver) {
+      if (prop === 'unsafe') return preparedUnsafe(target);
+      if (prop === 'savepoint') return savepoint;
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  return tx;
 }
 
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
