@@ -101,6 +101,22 @@ describe('group commit of messages', () => {
     }
   });
 
+  it('writes each later message of a remembered conversation in one statement, with no re-read', async () => {
+    const writer = createMessageWriter({ db, clock: systemClock });
+    const [id] = await newContacts(1);
+    await says(writer, id!, 'first', 'first'); // read, then remembered
+    statements = 0;
+    for (let i = 0; i < 5; i++) {
+      const done = await says(writer, id!, `next-${i}`, `next ${i}`);
+      expect(done.message.seq).toBe(i + 2);
+      expect(done.contact.lastSeq).toBe(i + 2);
+    }
+    // One compare-and-set each: the remembered row kept up with every write (a stale one fails the
+    // statement and sends the message round again after a fresh read).
+    expect(statements).toBe(5);
+    expect((await storedIn(id!)).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
   it('stores a client id repeated inside one group once, and answers both sends with it', async () => {
     const writer = createMessageWriter({ db, clock: systemClock });
     const [id] = await newContacts(1);

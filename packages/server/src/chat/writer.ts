@@ -288,7 +288,20 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
     // Conversations not written changed meanwhile (or would refuse on a remembered row): forget
     // them, and send their messages round again, in order, after a fresh read.
     for (const id of [...write.filter((id) => !written.has(id)), ...stale]) known.delete(id);
-    for (const id of written) remember(rows.get(id)!);
+    for (const id of written) {
+      const stored = rows.get(id)!;
+      const was = base.get(id)!;
+      // The remembered row takes the new state in place: a fresh copy remembered at every write
+      // lived until the conversation's next message, long enough to reach the old generation.
+      if (known.get(id) === was) {
+        was.lastSeq = stored.lastSeq;
+        was.lastMessagePreview = stored.lastMessagePreview;
+        was.lastMessageAt = stored.lastMessageAt;
+        was.updatedAt = stored.updatedAt;
+        was.firstResponseAt = stored.firstResponseAt;
+        was.status = stored.status;
+      } else remember(stored);
+    }
     const settled = new Set(settle.map((s) => s.p));
     // Everything of those conversations not settled already (settled: on a fresh read, or whatever
     // the conversation's state) goes round: its in-group repeats with their first send.
@@ -299,18 +312,13 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
     );
     const goingAgain = new Set(again);
     const first = new Set<string>();
-    // One copy of each conversation for its messages' senders (not one a message).
-    const after = new Map<string, ContactRow>();
     for (const { p, key, changed } of ready) {
       if (goingAgain.has(p)) continue;
       const m = byKey.get(key)!; // as stored: every column is known here
       const isFirst = !first.has(key);
       first.add(key);
-      let contact = after.get(p.contactId);
-      if (!contact) {
-        contact = { ...rows.get(p.contactId)! };
-        after.set(p.contactId, contact);
-      }
+      // The group's copy of the conversation, as stored (nothing changes it after this group).
+      const contact = rows.get(p.contactId)!;
       settle.push({ p, run: () => p.resolve({ message: toMessage(m), fresh: isFirst, contact, changed }) });
     }
     return { settle: settle.map((s) => s.run), again };
