@@ -7,6 +7,7 @@ import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { contacts, sites, users } from '../db/schema/index.js';
 import { openTestDatabase } from '../test/db.js';
+import { loadsOf, lockOperatorsWithLoads } from './repo.js';
 import { createRouter } from './router.js';
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -95,4 +96,24 @@ describe('a routing pass beside another router', () => {
       }
     },
   );
+});
+
+describe("an operator's load", () => {
+  it('counts open chats and calls the same alone and in the locking statement, as numbers', async () => {
+    const op = await operatorWithSlots(9);
+    const [a, b, c, d] = await queued(4);
+    const set = (id: string, values: Partial<typeof contacts.$inferInsert>) =>
+      database.db.update(contacts).set(values).where(eq(contacts.id, id));
+    await set(a!, { status: 'assigned', assigneeId: op });
+    await set(b!, { status: 'active', assigneeId: op });
+    await set(c!, { status: 'active', assigneeId: op, channel: 'voice' });
+    await set(d!, { status: 'closed', assigneeId: op }); // closed: not a load
+    await queued(1); // someone waits: the locking statement reads only then
+    const alone = (await loadsOf(database.db, workspaceId)).get(op);
+    const locked = await database.db.transaction(async (tx) =>
+      (await lockOperatorsWithLoads(tx, workspaceId)).loads.get(op),
+    );
+    expect(alone).toEqual({ chats: 2, voice: 1 });
+    expect(locked).toEqual({ chats: 2, voice: 1 });
+  });
 });
