@@ -257,6 +257,50 @@ describe('matchClient', () => {
     expect(await off.clientCount()).toBe(0);
   });
 
+  // A new chat waits on the lookup: it was one round trip to look, then another to make the prospect.
+  it('looks up and makes the new prospect in one statement', async () => {
+    const t = await tenant();
+    let statements = 0;
+    const counted = new Proxy(db, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (
+          !['execute', 'select', 'insert', 'update', 'delete', 'with', 'transaction'].includes(String(prop))
+        )
+          return value;
+        return (...args: unknown[]) => {
+          statements += 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const visitorId = await t.visitor();
+    const made = await matchClient(counted, t.input({ visitorId, answers: { email: 'one@example.com' } }));
+    expect(made?.match).toBe('created');
+    expect(statements).toBe(1);
+    // A verified identity nobody has, beside another client's e-mail: one statement too.
+    await t.client('Has the e-mail', { emails: ['taken@example.com'] });
+    statements = 0;
+    const identity = { userId: `u-${uniq()}`, hash: '' };
+    identity.hash = identityHash(identity.userId, t.site.secret);
+    const bound = await matchClient(
+      counted,
+      t.input({ visitorId: null, identity, answers: { email: 'taken@example.com' } }),
+    );
+    expect(bound?.match).toBe('identity');
+    expect(statements).toBe(1);
+    const [row] = await db.select().from(clients).where(eq(clients.id, bound!.clientId));
+    expect(row?.externalId).toBe(identity.userId);
+    // And a known client is found in one statement, with nothing made.
+    statements = 0;
+    const before = await t.clientCount();
+    expect(
+      await matchClient(counted, t.input({ visitorId: null, answers: { email: 'one@example.com' } })),
+    ).toEqual({ clientId: made!.clientId, match: 'email' });
+    expect(statements).toBe(1);
+    expect(await t.clientCount()).toBe(before);
+  });
+
   it('two starts racing with the same new e-mail end on one prospect', async () => {
     const t = await tenant();
     const results = await Promise.all(

@@ -94,31 +94,45 @@ async function findOrCreate(db: Db, input: MatchInput): Promise<FoundClient | nu
   const keys = matchKeys(input.answers, site.defaultCountry, site.settings?.questionnaire);
   const externalId =
     identity && verifyIdentity(identity.userId, identity.hash, site.secret) ? identity.userId : null;
-  const found = await candidates(db, ws, { ...keys, externalId, visitorId: input.visitorId });
+  let found: FoundClient[];
+  try {
+    found = await lookUp(db, ws, { ...keys, externalId, visitorId: input.visitorId }, site.createProspects);
+  } catch (err) {
+    // A concurrent writer took the new prospect's e-mail or phone first: the statement stored
+    // nothing, and the next attempt finds that client.
+    if (isUniqueViolation(err)) return 'lost-race';
+    throw err;
+  }
   const best = (match: MatchKind) => found.find((c) => c.match === match);
-  const created = async (match: 'identity' | 'created', externalId: string | null) => {
-    const id = await createProspect(db, ws, keys, externalId);
-    return id ? { clientId: id, match, category: 'prospect' as const, owner: null } : 'lost-race';
-  };
+  // The prospect the statement made, if it had to make one (see `lookUp`).
+  const made = found.find((c) => c.match === 'created');
 
   if (externalId) {
     const known = best('identity');
     if (known) return known;
-    if (site.createProspects) return created('identity', externalId);
+    if (site.createProspects) return made ? { ...made, match: 'identity' } : 'lost-race';
   }
   const earlier = best('email') ?? best('phone') ?? best('history');
   if (earlier) return earlier;
-  return site.createProspects ? created('created', null) : null;
+  return site.createProspects ? (made ?? 'lost-race') : null;
 }
 
 /**
- * Every client the contact's keys point at, each with its category and owner, in one statement:
- * a new chat waits on it, so it is one round trip however many keys there are.
+ * Every client the contact's keys point at, each with its category and owner, and — when the site
+ * creates prospects and none of them will do — a new `prospect` client from the questionnaire, all
+ * in one statement: a new chat waits on it, so it is one round trip however many keys there are and
+ * whether or not a client is made.
+ *
+ * The prospect is made when nothing matched, or, with a verified identity, when no client has that
+ * identity (the e-mail typed beside it is not proof enough to bind the account to another client:
+ * the new client then keeps its e-mail and phone only where nobody has them). It comes back as
+ * match `created`; none comes back when a concurrent writer took its external id first.
  */
-async function candidates(
+async function lookUp(
   db: Db,
   ws: string,
-  k: { externalId: string | null; email: string | null; phone: string | null; visitorId: string | null },
+  k: MatchKeys & { externalId: string | null; visitorId: string | null },
+  createProspects: boolean,
 ): Promise<FoundClient[]> {
   const ways: SQL[] = [];
   if (k.externalId) {
@@ -142,67 +156,59 @@ async function candidates(
       where workspace_id = ${ws} and visitor_id = ${k.visitorId} and client_id is not null
       order by created_at desc, id desc limit 1)`);
   }
-  if (ways.length === 0) return [];
+  if (ways.length === 0 && !createProspects) return [];
+  const matches =
+    ways.length > 0 ? sql.join(ways, sql` union all `) : sql`select null::text, null::uuid where false`;
   // The owner is the responsible employee of the client's newest open order who still works here.
-  const rows = await rowsOf<{
-    match: MatchKind;
-    client_id: string;
-    category: ClientCategory;
-    owner_id: string | null;
-    order_id: string | null;
-  }>(
-    db,
-    sql`select m.match, m.client_id, c.category, own.owner_id, own.order_id
-      from (${sql.join(ways, sql` union all `)}) as m(match, client_id)
+  const candidates = sql`select m.match, m.client_id, c.category::text as category, own.owner_id, own.order_id
+      from (${matches}) as m(match, client_id)
       join ${clients} c on c.id = m.client_id and c.workspace_id = ${ws}
       left join lateral (
         select u.id as owner_id, o.id as order_id from ${orders} o
         join ${users} u on u.id = o.responsible_id and u.workspace_id = ${ws} and u.deactivated_at is null
         where o.workspace_id = ${ws} and o.client_id = m.client_id and o.open
         order by o.created_at desc, o.id desc limit 1
-      ) own on true`,
-  );
+      ) own on true`;
+  type Row = {
+    match: MatchKind;
+    client_id: string;
+    category: ClientCategory;
+    owner_id: string | null;
+    order_id: string | null;
+  };
+  let rows: Row[];
+  if (!createProspects) {
+    rows = await rowsOf<Row>(db, candidates);
+  } else {
+    const needed = k.externalId
+      ? sql`not exists (select 1 from found where match = 'identity')`
+      : sql`not exists (select 1 from found)`;
+    // With a verified identity the address may well be another client's: keep the new client without it.
+    const taken = k.externalId ? sql`on conflict do nothing` : sql``;
+    rows = await rowsOf<Row>(
+      db,
+      sql`with found as (${candidates}), made as (
+          insert into ${clients} (workspace_id, external_id, name, category)
+          select ${ws}, ${k.externalId}::text, ${prospectName(k, k.externalId)}, 'prospect' where ${needed}
+          on conflict do nothing returning id
+        ), e as (
+          insert into ${clientEmails} (workspace_id, client_id, email)
+          select ${ws}, id, ${k.email}::text from made where ${k.email}::text is not null ${taken}
+        ), p as (
+          insert into ${clientPhones} (workspace_id, client_id, e164)
+          select ${ws}, id, ${k.phone}::text from made where ${k.phone}::text is not null ${taken}
+        )
+        select * from found
+        union all
+        select 'created', id, 'prospect', null::uuid, null::uuid from made`,
+    );
+  }
   return rows.map((r) => ({
     clientId: r.client_id,
     match: r.match,
     category: r.category,
     owner: r.owner_id && r.order_id ? { userId: r.owner_id, orderId: r.order_id } : null,
   }));
-}
-
-/**
- * A `prospect` client from the questionnaire, in one statement; null when a concurrent writer took
- * its e-mail, phone or id first (the unique index fails the statement, so no half-made client stays).
- */
-async function createProspect(
-  db: Db,
-  workspaceId: string,
-  keys: MatchKeys,
-  externalId: string | null,
-): Promise<string | null> {
-  // With a verified identity the address may well be another client's: keep the new client without it.
-  const taken = externalId ? sql`on conflict do nothing` : sql``;
-  try {
-    const [row] = await rowsOf<{ id: string }>(
-      db,
-      sql`with c as (
-          insert into ${clients} (workspace_id, external_id, name, category)
-          values (${workspaceId}, ${externalId}, ${prospectName(keys, externalId)}, 'prospect')
-          on conflict do nothing returning id
-        ), e as (
-          insert into ${clientEmails} (workspace_id, client_id, email)
-          select ${workspaceId}, id, ${keys.email}::text from c where ${keys.email}::text is not null ${taken}
-        ), p as (
-          insert into ${clientPhones} (workspace_id, client_id, e164)
-          select ${workspaceId}, id, ${keys.phone}::text from c where ${keys.phone}::text is not null ${taken}
-        )
-        select id from c`,
-    );
-    return row?.id ?? null;
-  } catch (err) {
-    if (isUniqueViolation(err)) return null;
-    throw err;
-  }
 }
 
 export type IdentityStatus =
