@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../test/db.js';
-import { openDatabase, rowsOf } from './client.js';
+import { commitWith, openDatabase, rowsOf } from './client.js';
 import { users } from './schema/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-db-'));
@@ -68,36 +68,17 @@ describe('statements on PostgreSQL', () => {
   it.skipIf(!process.env.DATABASE_URL)(
     "send a transaction's first statement with its BEGIN, without waiting for the answer",
     async () => {
-      const base = await openTestDatabase();
-      // A TCP relay in front of PostgreSQL that notes, in order, what each side sends.
-      const seen: { from: 'client' | 'server'; text: string }[] = [];
-      const relay = createServer((client: Socket) => {
-        const pg = connect(5432, '127.0.0.1');
-        client.on('data', (d) => {
-          seen.push({ from: 'client', text: d.toString('latin1') });
-          pg.write(d);
-        });
-        pg.on('data', (d) => {
-          seen.push({ from: 'server', text: d.toString('latin1') });
-          client.write(d);
-        });
-        client.on('close', () => pg.destroy());
-        pg.on('close', () => client.destroy());
-        client.on('error', () => pg.destroy());
-        pg.on('error', () => client.destroy());
-      });
-      await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-      const url = new URL(base.url!);
-      url.port = String((relay.address() as { port: number }).port);
-      const database = await openDatabase({ databaseUrl: url.href, dataDir: null });
+      const relay = await pgRelay();
+      const database = await openDatabase({ databaseUrl: relay.url, dataDir: null });
       try {
         await database.ping();
-        seen.length = 0;
+        relay.seen.length = 0;
         const probe = await database.db.transaction(async (tx) => {
           const [row] = await rowsOf<{ p: string }>(tx, sql`select ${'pipelined-probe'}::text as p`);
           return row?.p;
         });
         expect(probe).toBe('pipelined-probe');
+        const { seen } = relay;
         const begin = seen.findIndex((s) => s.from === 'client' && s.text.includes('begin'));
         const statement = seen.findIndex((s) => s.from === 'client' && s.text.includes('as p'));
         const answer = seen.findIndex((s, i) => i > begin && s.from === 'server');
@@ -106,8 +87,7 @@ describe('statements on PostgreSQL', () => {
         expect(statement).toBeLessThan(answer);
       } finally {
         await database.close();
-        relay.close();
-        await base.close();
+        await relay.close();
       }
     },
   );
@@ -166,3 +146,100 @@ describe('statements on PostgreSQL', () => {
     },
   );
 });
+
+describe('commitWith', () => {
+  it('ends a transaction with its last statement: all of it stored, or none when that statement fails', async () => {
+    const database = await openTestDatabase();
+    try {
+      const { db } = database;
+      await db.execute(sql`create table ending_t (x int primary key)`);
+      const got = await db.transaction(async (tx) => {
+        await tx.execute(sql`insert into ending_t values (1)`);
+        await commitWith(tx, sql`insert into ending_t values (2)`);
+        return 'done';
+      });
+      expect(got).toBe('done');
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.execute(sql`insert into ending_t values (3)`);
+          await commitWith(tx, sql`insert into ending_t values (1)`); // unique_violation
+        }),
+      ).rejects.toThrow();
+      const rows = await rowsOf<{ x: number }>(db, sql`select x from ending_t order by x`);
+      expect(rows.map((r) => r.x)).toEqual([1, 2]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  // The routing pass waited for its write's answer, then for COMMIT's: two round trips at the end
+  // of every new chat's pass.
+  it.skipIf(!process.env.DATABASE_URL)(
+    'sends COMMIT right behind the last statement on PostgreSQL, and lets nothing follow it',
+    async () => {
+      const relay = await pgRelay();
+      const database = await openDatabase({ databaseUrl: relay.url, dataDir: null });
+      try {
+        const { db } = database;
+        await db.execute(sql`create table pipelined_end (x int primary key)`);
+        relay.seen.length = 0;
+        let after: unknown = null;
+        await db.transaction(async (tx) => {
+          await tx.execute(sql`insert into pipelined_end values (1)`);
+          await commitWith(tx, sql`insert into pipelined_end values (2)`);
+          after = await tx.execute(sql`insert into pipelined_end values (3)`).catch((err: Error) => err);
+        });
+        // Drizzle wraps the driver's error.
+        expect(String((after as Error).cause)).toContain('nothing may follow');
+        const { seen } = relay;
+        const client = (i: number) => seen[i]?.from === 'client';
+        const last = seen.findLastIndex((s, i) => client(i) && s.text.includes('pipelined_end'));
+        const commits = seen.flatMap((s, i) => (client(i) && /commit/i.test(s.text) ? [i] : []));
+        const answer = seen.findIndex((s, i) => i >= last && s.from === 'server');
+        expect(commits).toHaveLength(1); // the transaction's end sends no second COMMIT
+        expect(commits[0]).toBeGreaterThanOrEqual(last);
+        expect(commits[0]).toBeLessThan(answer);
+        const rows = await rowsOf<{ x: number }>(db, sql`select x from pipelined_end order by x`);
+        expect(rows.map((r) => r.x)).toEqual([1, 2]);
+      } finally {
+        await database.close();
+        await relay.close();
+      }
+    },
+  );
+});
+
+/**
+ * A TCP relay in front of a fresh test database on PostgreSQL that notes, in order, what each side
+ * sends: whether a statement left before an answer came back.
+ */
+async function pgRelay() {
+  const base = await openTestDatabase();
+  const seen: { from: 'client' | 'server'; text: string }[] = [];
+  const relay = createServer((client: Socket) => {
+    const pg = connect(5432, '127.0.0.1');
+    client.on('data', (d) => {
+      seen.push({ from: 'client', text: d.toString('latin1') });
+      pg.write(d);
+    });
+    pg.on('data', (d) => {
+      seen.push({ from: 'server', text: d.toString('latin1') });
+      client.write(d);
+    });
+    client.on('close', () => pg.destroy());
+    pg.on('close', () => client.destroy());
+    client.on('error', () => pg.destroy());
+    pg.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const url = new URL(base.url!);
+  url.port = String((relay.address() as { port: number }).port);
+  return {
+    url: url.href,
+    seen,
+    close: async () => {
+      relay.close();
+      await base.close();
+    },
+  };
+}

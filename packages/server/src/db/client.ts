@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type SQL, sql } from 'drizzle-orm';
+import { is, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn, PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { drizzle as drizzlePostgres, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { RemotePGlite } from './pglite-remote.js';
@@ -95,28 +95,42 @@ async function pipelinedBegin(client: postgres.Sql, fn: (tx: postgres.Sql) => un
   try {
     // Sent before anything `fn` sends (a query goes out on its first `then`, in that order).
     const began = conn.unsafe('begin').execute();
+    const tx = transactionClient(conn);
     let result: unknown;
     try {
-      result = await fn(transactionClient(conn));
+      result = await fn(tx.sql);
       await began;
     } catch (err) {
       await began.catch(() => {});
       await conn.unsafe('rollback').catch(() => {}); // a broken connection has no transaction left
       throw err;
     }
-    await conn.unsafe('commit');
+    if (!tx.committed()) await conn.unsafe('commit');
     return result;
   } finally {
     conn.release();
   }
 }
 
-/** A reserved connection inside a transaction: prepared statements, and savepoints for nesting. */
-function transactionClient(conn: postgres.ReservedSql): postgres.Sql {
+/** How `commitWith` reaches a pipelined transaction's connection. */
+const commitNext = Symbol('commitNext');
+/** COMMIT's answer: `ROLLBACK` when the transaction had failed. */
+type Ended = { command: string };
+type Arm = () => Promise<Ended>;
+
+/**
+ * A reserved connection inside a transaction: prepared statements, savepoints for nesting, and
+ * `commitWith`'s COMMIT sent right behind the statement it follows.
+ */
+function transactionClient(conn: postgres.ReservedSql): { sql: postgres.Sql; committed: () => boolean } {
   let savepoints = 0;
+  let nested = 0;
+  let committing: ((commit: PromiseLike<Ended>) => void) | null = null;
+  let committed = false;
   const savepoint = async (fn: (tx: postgres.Sql) => unknown) => {
     const name = `s${savepoints++}`;
     await conn.unsafe(`savepoint ${name}`);
+    nested++;
     try {
       const result = await fn(tx);
       await conn.unsafe(`release savepoint ${name}`);
@@ -124,16 +138,64 @@ function transactionClient(conn: postgres.ReservedSql): postgres.Sql {
     } catch (err) {
       await conn.unsafe(`rollback to savepoint ${name}`);
       throw err;
+    } finally {
+      nested--;
     }
+  };
+  const unsafe = (
+    query: string,
+    args?: postgres.ParameterOrJSON<never>[],
+    options?: postgres.UnsafeQueryOptions,
+  ) => {
+    if (committed)
+      throw new Error('The transaction has committed (commitWith): nothing may follow its last statement.');
+    const q = conn.unsafe(query, args, { prepare: true, ...options });
+    if (committing) {
+      // Both go out now, in this order, on this connection: the statement, then COMMIT.
+      const hand = committing;
+      committing = null;
+      committed = true;
+      q.execute();
+      hand(conn.unsafe('commit').execute());
+    }
+    return q;
+  };
+  const arm = () => {
+    if (nested > 0) throw new Error('commitWith: not inside a nested transaction (savepoint).');
+    if (committing || committed) throw new Error('commitWith: the transaction is already committing.');
+    return new Promise<Ended>((resolve) => {
+      committing = resolve;
+    });
   };
   const tx: postgres.Sql = new Proxy(conn, {
     get(target, prop, receiver) {
-      if (prop === 'unsafe') return preparedUnsafe(target);
+      if (prop === 'unsafe') return unsafe;
       if (prop === 'savepoint') return savepoint;
+      if (prop === commitNext) return arm;
       return Reflect.get(target, prop, receiver);
     },
   });
-  return tx;
+  return { sql: tx, committed: () => committed };
+}
+
+/**
+ * Runs a transaction's last statement with its COMMIT: on PostgreSQL both go out together, and the
+ * transaction's end waits on one round trip, not two (the routing pass's write, on every new chat's
+ * path). Nothing may run in the transaction after it. A failed statement fails the call and stores
+ * nothing (PostgreSQL answers the COMMIT of a failed transaction with a rollback); so does a failed
+ * COMMIT. On PGlite, where a round trip costs nothing, the statement runs and the transaction
+ * commits when its function returns, as usual.
+ */
+export async function commitWith(tx: Db, query: SQL): Promise<unknown> {
+  const session = tx._.session;
+  const client = is(session, PostgresJsSession) ? (session.client as postgres.Sql) : null;
+  // Only a pipelined transaction's client answers to the symbol (postgres.js's own `begin` does not).
+  const arm = client ? (client as unknown as { [commitNext]?: Arm })[commitNext] : undefined;
+  if (!arm) return tx.execute(query);
+  const commit = arm();
+  const [out, ended] = await Promise.all([tx.execute(query), commit]);
+  if (ended.command !== 'COMMIT') throw new Error(`The transaction did not commit (${ended.command}).`);
+  return out;
 }
 
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));

@@ -2,7 +2,7 @@ import type { OperatorCard } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
 import type { ChatEvent, EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
-import type { Db } from '../db/client.js';
+import { commitWith, type Db } from '../db/client.js';
 import { contactEvents, contacts, sites, users } from '../db/schema/index.js';
 import { plan } from './decide.js';
 import * as repo from './repo.js';
@@ -92,7 +92,8 @@ export function createRouter(deps: {
       const cards = new Map(ops.map((o) => [o.id, { id: o.id, name: o.name, avatarUrl: o.avatarUrl }]));
       const items = new Map(queue.map((q) => [q.id, q]));
       // Every write of the pass in one statement: one round trip whatever the number of decisions
-      // (the assignment, its audit event, the round-robin turn, the operators' last assignment).
+      // (the assignment, its audit event, the round-robin turn, the operators' last assignment),
+      // and the transaction's COMMIT goes out right behind it.
       const rows = decisions.map((d) => {
         const item = items.get(d.itemId)!;
         return {
@@ -104,7 +105,9 @@ export function createRouter(deps: {
         };
       });
       const at = now.toISOString();
-      await tx.execute(sql`
+      await commitWith(
+        tx,
+        sql`
         with d as (
           select * from rows from (json_to_recordset(${JSON.stringify(rows)}::text::json)
             as (contact_id uuid, operator_id uuid, reason text, site_id uuid, rr boolean))
@@ -124,7 +127,8 @@ export function createRouter(deps: {
           where s.id = last.site_id
         )
         update ${users} u set last_assigned_at = ${at}::timestamptz
-        where u.id in (select operator_id from d)`);
+        where u.id in (select operator_id from d)`,
+      );
       return decisions.map((d) => ({
         contactId: d.itemId,
         operator: cards.get(d.operatorId) ?? { id: d.operatorId, name: '', avatarUrl: null },
