@@ -27,7 +27,7 @@ import {
 } from '../db/schema/index.js';
 import { fail, ParleyError } from '../errors.js';
 import { whyNot } from '../routing/decide.js';
-import { lockOnlineOperators, toQueueItem } from '../routing/repo.js';
+import { operatorsWithLoads, takeRoutingLock, toQueueItem } from '../routing/repo.js';
 import { createRouter } from '../routing/router.js';
 import { createContactDetails } from './details.js';
 import { createModeration } from './moderation.js';
@@ -439,7 +439,12 @@ export function createChatService(deps: {
     opts: { self: boolean; extra?: Partial<ContactRow> },
   ) {
     const extra = opts.extra ?? {};
-    const [snapshot] = await lockOnlineOperators(tx, c.workspaceId, [operatorId]);
+    // Under the routing lock, like a routing pass: neither can fill the operator's last slot
+    // behind the other's back.
+    const [, [snapshot]] = await Promise.all([
+      takeRoutingLock(tx, c.workspaceId), // sent first, see its note
+      operatorsWithLoads(tx, c.workspaceId, [operatorId]),
+    ]);
     if (!snapshot) fail(ErrorCode.NotFound, 'The operator');
     // The operator is judged against the contact as it will be handed over (a transfer may drop skills).
     const judged = opts.self ? { ...snapshot!, status: 'online' as const } : snapshot!;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../test/db.js';
-import { commitWith, openDatabase, rowsOf } from './client.js';
+import { commitWith, openDatabase, rowsOf, sendFirst } from './client.js';
 import { users } from './schema/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-db-'));
@@ -201,6 +201,51 @@ describe('commitWith', () => {
         expect(commits[0]).toBeLessThan(answer);
         const rows = await rowsOf<{ x: number }>(db, sql`select x from pipelined_end order by x`);
         expect(rows.map((r) => r.x)).toEqual([1, 2]);
+      } finally {
+        await database.close();
+        await relay.close();
+      }
+    },
+  );
+});
+
+describe('sendFirst', () => {
+  // The routing lock must reach PostgreSQL before the reads issued after it, in the same round trip;
+  // the query builder's statements do not leave in the order they were issued (an update issued
+  // after a select goes out before it).
+  it.skipIf(!process.env.DATABASE_URL)(
+    'hands a statement to the connection at once, ahead of every kind of statement issued after it',
+    async () => {
+      const relay = await pgRelay();
+      const database = await openDatabase({ databaseUrl: relay.url, dataDir: null });
+      try {
+        const { db } = database;
+        await database.ping();
+        relay.seen.length = 0;
+        const got = await db.transaction(async (tx) => {
+          // Issued just before it, not yet on its way: a builder statement takes a few promise turns.
+          const before = tx
+            .update(users)
+            .set({ name: 'y' })
+            .where(eq(users.email, 'earlier-probe'))
+            .execute();
+          const first = sendFirst<{ p: string }>(tx, sql`select ${'first'}::text as first_probe`);
+          await before;
+          await Promise.all([
+            tx.select().from(users).where(eq(users.name, 'select-probe')),
+            tx.update(users).set({ name: 'x' }).where(eq(users.email, 'update-probe')),
+            rowsOf(tx, sql`select 1 as execute_probe`),
+          ]);
+          return first;
+        });
+        expect(got).toEqual([{ first_probe: 'first' }]);
+        const sent = relay.seen.filter((s) => s.from === 'client').map((s) => s.text);
+        const at = (probe: string) => sent.findIndex((t) => t.includes(probe));
+        const within = (probe: string) => sent[at(probe)]!.indexOf(probe);
+        for (const later of ['"name" = $1', 'update "users"', 'execute_probe', '"email" = $2']) {
+          expect(at(later)).toBeGreaterThanOrEqual(at('first_probe'));
+          if (at(later) === at('first_probe')) expect(within(later)).toBeGreaterThan(within('first_probe'));
+        }
       } finally {
         await database.close();
         await relay.close();

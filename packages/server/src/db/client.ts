@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { is, type SQL, sql } from 'drizzle-orm';
-import type { AnyPgColumn, PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres, PostgresJsSession } from 'drizzle-orm/postgres-js';
@@ -112,15 +112,18 @@ async function pipelinedBegin(client: postgres.Sql, fn: (tx: postgres.Sql) => un
   }
 }
 
-/** How `commitWith` reaches a pipelined transaction's connection. */
+/** How `commitWith` and `sendFirst` reach a pipelined transaction's connection. */
 const commitNext = Symbol('commitNext');
+const sendNow = Symbol('sendNow');
+type Send = (text: string, params: unknown[]) => Promise<unknown[]>;
 /** COMMIT's answer: `ROLLBACK` when the transaction had failed. */
 type Ended = { command: string };
 type Arm = () => Promise<Ended>;
 
 /**
- * A reserved connection inside a transaction: prepared statements, savepoints for nesting, and
- * `commitWith`'s COMMIT sent right behind the statement it follows.
+ * A reserved connection inside a transaction: prepared statements, savepoints for nesting,
+ * `commitWith`'s COMMIT sent right behind the statement it follows, and `sendFirst`'s statements
+ * sent at once.
  */
 function transactionClient(conn: postgres.ReservedSql): { sql: postgres.Sql; committed: () => boolean } {
   let savepoints = 0;
@@ -172,10 +175,35 @@ function transactionClient(conn: postgres.ReservedSql): { sql: postgres.Sql; com
       if (prop === 'unsafe') return unsafe;
       if (prop === 'savepoint') return savepoint;
       if (prop === commitNext) return arm;
+      if (prop === sendNow)
+        return ((text, params) => unsafe(text, params as never[]).execute()) satisfies Send;
       return Reflect.get(target, prop, receiver);
     },
   });
   return { sql: tx, committed: () => committed };
+}
+
+/** The pipelined transaction client behind a drizzle transaction, if that is what runs it. */
+function pipelined(tx: Db): { [commitNext]?: Arm; [sendNow]?: Send } {
+  const session = tx._.session;
+  return is(session, PostgresJsSession) ? (session.client as object) : {};
+}
+
+const dialect = new PgDialect();
+
+/**
+ * Runs a statement of a transaction ahead of every statement issued after this call, without
+ * waiting for its answer: on a pipelined PostgreSQL transaction it is sent at once. (The query
+ * builder's statements reach the connection a few promise turns after they are issued, and not
+ * always in the order they were issued: a `Promise.all` of them promises no order.) A lock taken
+ * this way holds for the statements sent behind it in the same round trip. Elsewhere (PGlite runs
+ * one transaction at a time on its one connection) it simply runs.
+ */
+export function sendFirst<T>(tx: Db, query: SQL): Promise<T[]> {
+  const send = pipelined(tx)[sendNow];
+  if (!send) return rowsOf<T>(tx, query);
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return send(text, params) as Promise<T[]>;
 }
 
 /**
@@ -187,10 +215,8 @@ function transactionClient(conn: postgres.ReservedSql): { sql: postgres.Sql; com
  * commits when its function returns, as usual.
  */
 export async function commitWith(tx: Db, query: SQL): Promise<unknown> {
-  const session = tx._.session;
-  const client = is(session, PostgresJsSession) ? (session.client as postgres.Sql) : null;
   // Only a pipelined transaction's client answers to the symbol (postgres.js's own `begin` does not).
-  const arm = client ? (client as unknown as { [commitNext]?: Arm })[commitNext] : undefined;
+  const arm = pipelined(tx)[commitNext];
   if (!arm) return tx.execute(query);
   const commit = arm();
   const [out, ended] = await Promise.all([tx.execute(query), commit]);

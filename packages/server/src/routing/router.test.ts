@@ -1,13 +1,12 @@
-import { eq } from 'drizzle-orm';
-import postgres from 'postgres';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../bootstrap.js';
 import { createLocalBus } from '../bus.js';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { contacts, sites, users } from '../db/schema/index.js';
-import { openTestDatabase } from '../test/db.js';
-import { loadsOf, lockOperatorsWithLoads } from './repo.js';
+import { holdRoutingLock, openTestDatabase } from '../test/db.js';
+import { operatorsWithLoads } from './repo.js';
 import { createRouter } from './router.js';
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -53,53 +52,51 @@ async function queued(n: number): Promise<string[]> {
 }
 
 describe('a routing pass beside another router', () => {
-  // Two connections are needed: PGlite has one, so this runs on PostgreSQL (DATABASE_URL).
+  // Two connections are needed: PGlite has one, so these run on PostgreSQL (DATABASE_URL).
   it.skipIf(!process.env.DATABASE_URL)(
-    "counts the chat another router gave an operator while this pass waited for the operator's lock",
+    "waits for another process's pass and counts the chat it gave an operator",
     async () => {
       const op = await operatorWithSlots(1);
       const [x, y] = await queued(2);
-      const other = postgres(database.url!, { max: 1, onnotice: () => {} });
-      try {
-        // Another process's pass: holds the operator's row and gives them their last slot, touching
-        // the operator's row as every assignment does (the router's write and a manual take both
-        // set last_assigned_at): that newer row version is how a waiting pass knows its loads are old.
-        let release!: () => void;
-        const held = new Promise<void>((r) => {
-          release = r;
-        });
-        let locked!: () => void;
-        const lockTaken = new Promise<void>((r) => {
-          locked = r;
-        });
-        const otherPass = other.begin(async (sql) => {
-          await sql`select id from users where id = ${op} for update`;
-          await sql`update contacts set status = 'assigned', assignee_id = ${op} where id = ${x!}`;
-          await sql`update users set last_assigned_at = now() where id = ${op}`;
-          locked();
-          await held;
-        });
-        await lockTaken;
-        const router = createRouter({ db: database.db, bus: createLocalBus(), clock: systemClock });
-        const pass = router.route(workspaceId);
-        await new Promise((r) => setTimeout(r, 300)); // the pass is now waiting for the operator's row
-        release();
-        await otherPass;
-        await pass;
-        const [row] = await database.db
-          .select({ status: contacts.status, assignee: contacts.assigneeId })
-          .from(contacts)
-          .where(eq(contacts.id, y!));
-        expect(row).toEqual({ status: 'queued', assignee: null });
-      } finally {
-        await other.end();
-      }
+      // Another process's pass: under the routing lock, it gives the operator their last slot and
+      // has not committed yet when this pass starts.
+      const other = await holdRoutingLock(database.url!, workspaceId, async (tx) => {
+        await tx.update(contacts).set({ status: 'assigned', assigneeId: op }).where(eq(contacts.id, x!));
+      });
+      const router = createRouter({ db: database.db, bus: createLocalBus(), clock: systemClock });
+      const pass = router.route(workspaceId);
+      await new Promise((r) => setTimeout(r, 300)); // the pass now waits for the lock
+      await other.release();
+      await pass;
+      const [row] = await database.db
+        .select({ status: contacts.status, assignee: contacts.assigneeId })
+        .from(contacts)
+        .where(eq(contacts.id, y!));
+      expect(row).toEqual({ status: 'queued', assignee: null });
+    },
+  );
+
+  it.skipIf(!process.env.DATABASE_URL)(
+    'does not wait behind another router when nobody is queued',
+    async () => {
+      await database.db
+        .update(contacts)
+        .set({ status: 'closed' })
+        .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.status, 'queued')));
+      const other = await holdRoutingLock(database.url!, workspaceId, async () => {});
+      const router = createRouter({ db: database.db, bus: createLocalBus(), clock: systemClock });
+      const outcome = await Promise.race([
+        router.route(workspaceId).then(() => 'routed'),
+        new Promise((r) => setTimeout(() => r('waited'), 2000)),
+      ]);
+      await other.release();
+      expect(outcome).toBe('routed');
     },
   );
 });
 
 describe("an operator's load", () => {
-  it('counts open chats and calls the same alone and in the locking statement, as numbers', async () => {
+  it('counts open chats and calls, as numbers', async () => {
     const op = await operatorWithSlots(9);
     const [a, b, c, d] = await queued(4);
     const set = (id: string, values: Partial<typeof contacts.$inferInsert>) =>
@@ -108,12 +105,9 @@ describe("an operator's load", () => {
     await set(b!, { status: 'active', assigneeId: op });
     await set(c!, { status: 'active', assigneeId: op, channel: 'voice' });
     await set(d!, { status: 'closed', assigneeId: op }); // closed: not a load
-    await queued(1); // someone waits: the locking statement reads only then
-    const alone = (await loadsOf(database.db, workspaceId)).get(op);
-    const locked = await database.db.transaction(async (tx) =>
-      (await lockOperatorsWithLoads(tx, workspaceId)).loads.get(op),
-    );
-    expect(alone).toEqual({ chats: 2, voice: 1 });
-    expect(locked).toEqual({ chats: 2, voice: 1 });
+    const online = (await operatorsWithLoads(database.db, workspaceId)).find((o) => o.id === op);
+    const [given] = await operatorsWithLoads(database.db, workspaceId, [op]);
+    expect(online).toMatchObject({ openChats: 2, openVoice: 1 });
+    expect(given).toMatchObject({ id: op, openChats: 2, openVoice: 1 });
   });
 });

@@ -14,8 +14,9 @@ export interface Assigned {
 }
 
 /**
- * Applies routing decisions: reads the queue and the online operators under row locks, asks the pure
- * `plan`, and writes the assignments in the same transaction. Events go out after the commit.
+ * Applies routing decisions: under the workspace's routing lock, reads the queue (its rows locked)
+ * and the online operators with their loads, asks the pure `plan`, and writes the assignments in the
+ * same transaction. Events go out after the commit.
  */
 export function createRouter(deps: {
   db: Db;
@@ -69,24 +70,15 @@ export function createRouter(deps: {
   async function routeOnce(workspaceId: string): Promise<Assigned[]> {
     const now = clock.now();
     const assigned = await db.transaction(async (tx): Promise<Assigned[]> => {
-      // The pass's reads in one round trip (statements pipelined on the transaction's connection):
-      // the queue, the operators locked with their loads, the round-robin turns. Only when another
-      // router committed to one of these operators while this pass waited for it are the loads read
-      // again, after the locks (see lockOperatorsWithLoads).
-      const [queue, locked, turns] = await Promise.all([
+      // The pass's reads in one round trip, behind the routing lock (statements pipelined on the
+      // transaction's connection): the queue, the operators with their loads, the round-robin turns.
+      const [locked, queue, ops, rr] = await Promise.all([
+        repo.takeRoutingLock(tx, workspaceId, { whileQueued: true }), // sent first, see its note
         repo.lockQueue(tx, workspaceId),
-        repo.lockOperatorsWithLoads(tx, workspaceId),
+        repo.operatorsWithLoads(tx, workspaceId),
         repo.roundRobinTurns(tx, workspaceId),
       ]);
-      if (queue.length === 0 || locked.rows.length === 0) return [];
-      let { loads } = locked;
-      let rr = turns;
-      if (locked.stale)
-        [loads, rr] = await Promise.all([
-          repo.loadsOf(tx, workspaceId),
-          repo.roundRobinTurns(tx, workspaceId),
-        ]);
-      const ops = repo.withLoads(locked.rows, loads);
+      if (!locked || queue.length === 0 || ops.length === 0) return [];
       const decisions = plan(queue, ops, rr, now);
       if (decisions.length === 0) return [];
       const cards = new Map(ops.map((o) => [o.id, { id: o.id, name: o.name, avatarUrl: o.avatarUrl }]));

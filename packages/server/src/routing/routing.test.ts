@@ -3,6 +3,7 @@ import { ErrorCode } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientEmails, clients, contactEvents, contacts, orders, sites, users } from '../db/schema/index.js';
+import { holdRoutingLock } from '../test/db.js';
 import { type Harness, startHarness } from '../test/harness.js';
 
 let h: Harness;
@@ -130,6 +131,30 @@ describe('eligibility before any strategy', () => {
     });
     expect(await assigneeOf(cb)).toBeNull();
   });
+
+  // Two connections are needed: PGlite has one, so this runs on PostgreSQL (DATABASE_URL).
+  it.skipIf(!process.env.DATABASE_URL)(
+    "does not let a manual accept overfill an operator beside another process's routing pass",
+    async () => {
+      const op = await operator('Busy', { maxChats: 1 }, false);
+      const a = await visitor('A');
+      const b = await visitor('B');
+      const ca = (await a.next('queued')).contactId;
+      const cb = (await b.next('queued')).contactId;
+      // The other pass gives Busy their only slot and has not committed when Busy accepts B.
+      const other = await holdRoutingLock(h.database.url!, h.boot.workspaceId, async (tx) => {
+        await tx.update(contacts).set({ status: 'assigned', assigneeId: op.id }).where(eq(contacts.id, ca));
+      });
+      op.socket.send({ type: 'accept', contactId: cb });
+      await new Promise((r) => setTimeout(r, 300)); // the accept now waits for the lock
+      await other.release();
+      expect(await op.socket.next('error')).toMatchObject({
+        code: ErrorCode.Forbidden,
+        message: 'Busy has no free chat slot (1 of 1).',
+      });
+      expect(await assigneeOf(cb)).toBeNull();
+    },
+  );
 });
 
 describe('the queue as the visitor sees it', () => {

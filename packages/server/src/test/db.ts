@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { type Database, openDatabase } from '../db/client.js';
+import { type Database, type Db, openDatabase } from '../db/client.js';
+import { takeRoutingLock } from '../routing/repo.js';
 
 /**
  * A database no other test touches: in-memory PGlite, or, when DATABASE_URL is set, a fresh
@@ -32,4 +33,42 @@ export async function openTestDatabase(): Promise<Database & { url: string | nul
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
   }
+}
+
+/**
+ * Another process's transaction holding a workspace's routing lock, with `work` done under it and
+ * not committed, until `release` commits it: for tests of what must wait for it. PostgreSQL only
+ * (a second connection).
+ */
+export async function holdRoutingLock(
+  url: string,
+  workspaceId: string,
+  work: (tx: Db) => Promise<void>,
+): Promise<{ release: () => Promise<void> }> {
+  const other = await openDatabase({ databaseUrl: url, dataDir: null });
+  let release!: () => void;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  let taken!: () => void;
+  const holding = new Promise<void>((r) => {
+    taken = r;
+  });
+  const done = other.db.transaction(async (tx) => {
+    if (!(await takeRoutingLock(tx, workspaceId))) throw new Error('routing lock not taken');
+    await work(tx);
+    taken();
+    await held;
+  });
+  await Promise.race([holding, done]);
+  return {
+    release: async () => {
+      release();
+      try {
+        await done;
+      } finally {
+        await other.close();
+      }
+    },
+  };
 }

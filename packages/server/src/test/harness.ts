@@ -12,7 +12,7 @@ import { users } from '../db/schema/index.js';
 import { openTestDatabase } from './db.js';
 
 export interface Harness extends ParleyApp {
-  database: Database;
+  database: Database & { url: string | null };
   boot: BootstrapResult;
   /** http://127.0.0.1:PORT */
   base: string;
