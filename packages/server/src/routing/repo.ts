@@ -1,15 +1,12 @@
-import { and, asc, avg, count, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, avg, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { type Db, idIn, sendFirst } from '../db/client.js';
 import { type ContactRow, contacts, sites, type UserRow, users } from '../db/schema/index.js';
 import type { OperatorSnapshot, QueueItem, Strategy } from './decide.js';
-
-const ASSIGNED = ['assigned', 'active'] as const;
 
 /** Service order in SQL, the same as `queueOrder` in decide.ts. */
 export const queueOrderSql = [desc(contacts.priority), asc(contacts.enqueuedAt), asc(contacts.id)];
 
 type OperatorRow = OperatorSnapshot & { name: string; avatarUrl: string | null };
-type Load = { chats: number; voice: number };
 
 /**
  * Takes the workspace's routing lock, held to the end of the transaction: the routing passes and
@@ -42,56 +39,30 @@ export async function takeRoutingLock(
 }
 
 /**
- * Online operators of a workspace (or the given ones, online or not) with their load. Read under the
+ * Online operators of a workspace (or the given ones, online or not) with their load: the open
+ * chats and calls on their rows, kept by a trigger on contacts (migration 0004). Read under the
  * routing lock (`takeRoutingLock`): the loads are then current.
- *
- * Two statements, sent together (one round trip): the operators, and the loads grouped in one pass
- * over the workspace's open contacts. Joined in one statement, the planner — misjudging a young
- * table's size — re-ran the grouping for every operator: 20 ms with 200 operators under load.
  */
 export async function operatorsWithLoads(
   db: Db,
   workspaceId: string,
   onlyIds?: string[],
 ): Promise<OperatorRow[]> {
-  const [ops, loads] = await Promise.all([
-    db
-      .select()
-      .from(users)
-      .where(
-        and(
-          eq(users.workspaceId, workspaceId),
-          isNull(users.deactivatedAt),
-          onlyIds ? idIn(users.id, onlyIds) : eq(users.status, 'online'),
-        ),
-      )
-      .orderBy(asc(users.id)),
-    loadsOf(db, workspaceId),
-  ]);
-  return ops.map((o) => withLoad(o, loads.get(o.id) ?? { chats: 0, voice: 0 }));
-}
-
-/** Open chats and calls per operator of a workspace. */
-async function loadsOf(db: Db, workspaceId: string): Promise<Map<string, Load>> {
-  const rows = await db
-    .select({
-      assigneeId: contacts.assigneeId,
-      chats: sql<number>`count(*) filter (where ${contacts.channel} = 'chat')`.mapWith(Number),
-      voice: sql<number>`count(*) filter (where ${contacts.channel} <> 'chat')`.mapWith(Number),
-    })
-    .from(contacts)
+  const ops = await db
+    .select()
+    .from(users)
     .where(
       and(
-        eq(contacts.workspaceId, workspaceId),
-        isNotNull(contacts.assigneeId),
-        inArray(contacts.status, [...ASSIGNED]),
+        eq(users.workspaceId, workspaceId),
+        isNull(users.deactivatedAt),
+        onlyIds ? idIn(users.id, onlyIds) : eq(users.status, 'online'),
       ),
     )
-    .groupBy(contacts.assigneeId);
-  return new Map(rows.map((r) => [r.assigneeId!, { chats: r.chats, voice: r.voice }]));
+    .orderBy(asc(users.id));
+  return ops.map(toSnapshot);
 }
 
-function withLoad(o: UserRow, load: Load): OperatorRow {
+function toSnapshot(o: UserRow): OperatorRow {
   return {
     id: o.id,
     name: o.name,
@@ -101,8 +72,8 @@ function withLoad(o: UserRow, load: Load): OperatorRow {
     experience: o.experience,
     costTier: o.costTier,
     maxChats: o.maxChats,
-    openChats: load.chats,
-    openVoice: load.voice,
+    openChats: o.openChats,
+    openVoice: o.openVoice,
     lastAssignedAt: o.lastAssignedAt,
     lastEndedAt: o.lastEndedAt,
   };

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../bootstrap.js';
 import { createLocalBus } from '../bus.js';
@@ -109,5 +109,57 @@ describe("an operator's load", () => {
     const [given] = await operatorsWithLoads(database.db, workspaceId, [op]);
     expect(online).toMatchObject({ openChats: 2, openVoice: 1 });
     expect(given).toMatchObject({ id: op, openChats: 2, openVoice: 1 });
+  });
+
+  // The loads live on the operators' rows, kept by a trigger on contacts: whatever the change, they
+  // must stay what counting the contacts gives.
+  it('stays equal to a count of the contacts through every kind of change', async () => {
+    const [a, b] = [await operatorWithSlots(9), await operatorWithSlots(9)];
+    const counted = async () => {
+      const rows = await database.db
+        .select({ assignee: contacts.assigneeId, channel: contacts.channel })
+        .from(contacts)
+        .where(and(inArray(contacts.status, ['assigned', 'active']), inArray(contacts.assigneeId, [a, b])));
+      const of = (id: string) => ({
+        openChats: rows.filter((r) => r.assignee === id && r.channel === 'chat').length,
+        openVoice: rows.filter((r) => r.assignee === id && r.channel !== 'chat').length,
+      });
+      return [of(a), of(b)];
+    };
+    const kept = async () => {
+      const ops = await operatorsWithLoads(database.db, workspaceId, [a, b]);
+      return [a, b].map((id) => {
+        const o = ops.find((r) => r.id === id)!;
+        return { openChats: o.openChats, openVoice: o.openVoice };
+      });
+    };
+    const set = (id: string, values: Partial<typeof contacts.$inferInsert>) =>
+      database.db.update(contacts).set(values).where(eq(contacts.id, id));
+    const [x, y, z] = await queued(3);
+    const [w] = await database.db
+      .insert(contacts)
+      .values({ workspaceId, siteId, status: 'assigned', assigneeId: a, channel: 'voice' })
+      .returning({ id: contacts.id });
+    const steps: (() => Promise<unknown>)[] = [
+      () => set(x!, { status: 'assigned', assigneeId: a }), // routed
+      () => set(x!, { status: 'active', lastSeq: 3 }), // first reply: still one chat
+      () => set(y!, { status: 'assigned', assigneeId: a }),
+      () => set(y!, { assigneeId: b }), // transferred
+      () => set(z!, { status: 'active', assigneeId: b, channel: 'voice' }),
+      () => set(z!, { channel: 'callback' }), // still a call
+      () => set(z!, { channel: 'chat' }), // now a chat
+      () => set(x!, { status: 'closed' }),
+      () => set(y!, { status: 'queued', assigneeId: null }), // back to the queue
+      () => database.db.delete(contacts).where(eq(contacts.id, w!.id)),
+    ];
+    expect(await kept()).toEqual(await counted());
+    for (const step of steps) {
+      await step();
+      expect(await kept()).toEqual(await counted());
+    }
+    expect(await kept()).toEqual([
+      { openChats: 0, openVoice: 0 },
+      { openChats: 1, openVoice: 0 },
+    ]);
   });
 });

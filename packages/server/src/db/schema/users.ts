@@ -17,6 +17,12 @@ export const users = pgTable(
       .notNull()
       .default('offline'),
     maxChats: integer('max_chats').notNull().default(5),
+    /**
+     * The open chats and calls assigned to this operator (status assigned or active), kept by a
+     * trigger on contacts (migration 0004): the router reads them instead of counting contacts.
+     */
+    openChats: integer('open_chats').notNull().default(0),
+    openVoice: integer('open_voice').notNull().default(0),
     /** Skills a contact may require (languages, products): all of a contact's must be here. */
     skills: text('skills').array().notNull().default([]),
     /** 1 (junior) and up: `most_experienced` prefers the highest. */
