@@ -44,6 +44,8 @@ const ROWS: Row[] = [
   { label: 'PostgreSQL CPU per 1,000 msgs (ms)', value: (r) => r.postgresCpuPer1k, digits: 1, noRatio: true },
   { label: 'server CPU (% of one core)', value: (r) => r.serverCpuPercent, digits: 0 },
   { label: 'generator CPU (% of one core)', value: (r) => r.generatorCpuPercent, digits: 0, noRatio: true },
+  // What the measuring side itself adds to every latency above: its own event loop's stalls.
+  { ...ms('generator event-loop delay p99', (r) => r.generatorLoopP99), noRatio: true },
   { label: 'frames to operators not for them (/s)', value: (r) => r.foreignFramesPerSecond, noRatio: true },
   { label: 'sends skipped (backlog) / replies skipped', value: () => null, noRatio: true },
   { label: 'errors (frames, closes, unacked)', value: (r) => errorCount(r), noRatio: true },
