@@ -443,7 +443,7 @@ export function createChatService(deps: {
     // behind the other's back.
     const [, [snapshot]] = await Promise.all([
       takeRoutingLock(tx, c.workspaceId), // sent first, see its note
-      operatorsWithLoads(tx, c.workspaceId, [operatorId]),
+      operatorsWithLoads(tx, c.workspaceId, { onlyIds: [operatorId] }),
     ]);
     if (!snapshot) fail(ErrorCode.NotFound, 'The operator');
     // The operator is judged against the contact as it will be handed over (a transfer may drop skills).

@@ -1,6 +1,6 @@
 import { and, asc, avg, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { type Db, idIn, sendFirst } from '../db/client.js';
-import { type ContactRow, contacts, sites, type UserRow, users } from '../db/schema/index.js';
+import { type ContactRow, contacts, sites, users } from '../db/schema/index.js';
 import type { OperatorSnapshot, QueueItem, Strategy } from './decide.js';
 
 /** Service order in SQL, the same as `queueOrder` in decide.ts. */
@@ -31,53 +31,56 @@ export async function takeRoutingLock(
   const [row] = await sendFirst<{ locked: boolean }>(
     db,
     opts.whileQueued
-      ? sql`select case when exists (select 1 from ${contacts} q
-            where q.workspace_id = ${workspaceId} and q.status = 'queued') then ${take} else false end as locked`
+      ? sql`select case when ${queuedIn(workspaceId)} then ${take} else false end as locked`
       : sql`select ${take} as locked`,
   );
   return row?.locked === true;
 }
 
+/** What a routing decision needs of an operator: no more is read (200 of them on every pass). */
+const snapshotColumns = {
+  id: users.id,
+  name: users.name,
+  avatarUrl: users.avatarUrl,
+  status: users.status,
+  skills: users.skills,
+  experience: users.experience,
+  costTier: users.costTier,
+  maxChats: users.maxChats,
+  openChats: users.openChats,
+  openVoice: users.openVoice,
+  lastAssignedAt: users.lastAssignedAt,
+  lastEndedAt: users.lastEndedAt,
+};
+
 /**
  * Online operators of a workspace (or the given ones, online or not) with their load: the open
  * chats and calls on their rows, kept by a trigger on contacts (migration 0004). Read under the
- * routing lock (`takeRoutingLock`): the loads are then current.
+ * routing lock (`takeRoutingLock`): the loads are then current. With `whileQueued`, none while
+ * nobody waits (a routing pass's reads go out before it knows; see `takeRoutingLock`).
  */
-export async function operatorsWithLoads(
+export function operatorsWithLoads(
   db: Db,
   workspaceId: string,
-  onlyIds?: string[],
+  opts: { onlyIds?: string[]; whileQueued?: boolean } = {},
 ): Promise<OperatorRow[]> {
-  const ops = await db
-    .select()
+  return db
+    .select(snapshotColumns)
     .from(users)
     .where(
       and(
         eq(users.workspaceId, workspaceId),
         isNull(users.deactivatedAt),
-        onlyIds ? idIn(users.id, onlyIds) : eq(users.status, 'online'),
+        opts.onlyIds ? idIn(users.id, opts.onlyIds) : eq(users.status, 'online'),
+        opts.whileQueued ? queuedIn(workspaceId) : undefined,
       ),
     )
     .orderBy(asc(users.id));
-  return ops.map(toSnapshot);
 }
 
-function toSnapshot(o: UserRow): OperatorRow {
-  return {
-    id: o.id,
-    name: o.name,
-    avatarUrl: o.avatarUrl,
-    status: o.status,
-    skills: o.skills,
-    experience: o.experience,
-    costTier: o.costTier,
-    maxChats: o.maxChats,
-    openChats: o.openChats,
-    openVoice: o.openVoice,
-    lastAssignedAt: o.lastAssignedAt,
-    lastEndedAt: o.lastEndedAt,
-  };
-}
+/** Anyone waits in the workspace's queue. */
+const queuedIn = (workspaceId: string) =>
+  sql`exists (select 1 from ${contacts} q where q.workspace_id = ${workspaceId} and q.status = 'queued')`;
 
 /** The waiting contacts of a workspace, row-locked; those another router holds are skipped. */
 export async function lockQueue(db: Db, workspaceId: string, limit = 200): Promise<QueueItem[]> {

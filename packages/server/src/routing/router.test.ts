@@ -106,9 +106,25 @@ describe("an operator's load", () => {
     await set(c!, { status: 'active', assigneeId: op, channel: 'voice' });
     await set(d!, { status: 'closed', assigneeId: op }); // closed: not a load
     const online = (await operatorsWithLoads(database.db, workspaceId)).find((o) => o.id === op);
-    const [given] = await operatorsWithLoads(database.db, workspaceId, [op]);
+    const [given] = await operatorsWithLoads(database.db, workspaceId, { onlyIds: [op] });
     expect(online).toMatchObject({ openChats: 2, openVoice: 1 });
     expect(given).toMatchObject({ id: op, openChats: 2, openVoice: 1 });
+  });
+
+  // A routing pass's reads go out before it knows whether anyone waits: with nobody queued, the
+  // operators' read must not send 200 rows back for nothing.
+  it('reads no operators for a pass while nobody waits', async () => {
+    const op = await operatorWithSlots(3);
+    await database.db
+      .update(contacts)
+      .set({ status: 'closed' })
+      .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.status, 'queued')));
+    expect(await operatorsWithLoads(database.db, workspaceId, { whileQueued: true })).toEqual([]);
+    expect((await operatorsWithLoads(database.db, workspaceId)).map((o) => o.id)).toContain(op);
+    await queued(1);
+    expect(
+      (await operatorsWithLoads(database.db, workspaceId, { whileQueued: true })).map((o) => o.id),
+    ).toContain(op);
   });
 
   // The loads live on the operators' rows, kept by a trigger on contacts: whatever the change, they
@@ -127,7 +143,7 @@ describe("an operator's load", () => {
       return [of(a), of(b)];
     };
     const kept = async () => {
-      const ops = await operatorsWithLoads(database.db, workspaceId, [a, b]);
+      const ops = await operatorsWithLoads(database.db, workspaceId, { onlyIds: [a, b] });
       return [a, b].map((id) => {
         const o = ops.find((r) => r.id === id)!;
         return { openChats: o.openChats, openVoice: o.openVoice };

@@ -75,7 +75,7 @@ export function createRouter(deps: {
       const [locked, queue, ops, rr] = await Promise.all([
         repo.takeRoutingLock(tx, workspaceId, { whileQueued: true }), // sent first, see its note
         repo.lockQueue(tx, workspaceId),
-        repo.operatorsWithLoads(tx, workspaceId),
+        repo.operatorsWithLoads(tx, workspaceId, { whileQueued: true }),
         repo.roundRobinTurns(tx, workspaceId),
       ]);
       if (!locked || queue.length === 0 || ops.length === 0) return [];
