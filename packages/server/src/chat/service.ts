@@ -5,21 +5,21 @@ import type {
   OperatorCard,
   OperatorStatus,
   QuestionnaireField,
+  Task,
 } from '@parley/protocol';
 import { type AnswerProblem, checkAnswers, ErrorCode } from '@parley/protocol';
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, lt, type SQL, sql, type WithSubquery } from 'drizzle-orm';
 import { hashToken, newToken } from '../auth/tokens.js';
 import type { ChatEvent, EventBus } from '../bus.js';
 import { normalizePhone } from '../clients/phones.js';
-import { taskValues, toTask } from '../clients/repo.js';
+import { toTask } from '../clients/repo.js';
 import { type Clock, systemClock } from '../clock.js';
-import { type Db, idIn } from '../db/client.js';
+import { type Db, hasPgCode, idIn } from '../db/client.js';
 import {
   type ContactRow,
   contactEvents,
   contacts,
   type SiteRow,
-  type TaskRow,
   tasks,
   type UserRow,
   users,
@@ -52,15 +52,19 @@ export interface Posted {
   fresh: boolean;
 }
 
-/** What `start` learned about who the visitor is; see clients/match.ts. */
-export interface StartContext {
-  clientId: string | null;
-  clientMatch: string | null;
-  /** The responsible employee of the client's open order: offered the contact first, and given a task. */
-  ownerId: string | null;
-  orderId?: string | null;
-  priority: number;
-}
+/**
+ * How `start` learns who the visitor is (see clients/repo.ts, `matchingCtes`): parts of the new
+ * contact's own statement, the last of them named `who` with at most one row of `client_id`,
+ * `match`, `owner_id`, `order_id` (the owner's open order) and `priority`. `onlyIf` must gate
+ * anything the parts write.
+ */
+export type Identify = (input: {
+  site: SiteRow;
+  visitorId: string;
+  answers: Record<string, string>;
+  identity?: { userId: string; hash: string } | undefined;
+  onlyIf: SQL;
+}) => { ctes: WithSubquery[] };
 
 type Author = { kind: 'visitor' | 'operator'; id: string; name: string };
 type Actor = Pick<UserRow, 'id' | 'name' | 'role' | 'workspaceId'>;
@@ -78,12 +82,7 @@ export function createChatService(deps: {
   clock?: Clock;
   onStored?: () => void;
   /** Matches the new contact to a client (and its order owner); none: no client, no owner. */
-  identify?: (input: {
-    site: SiteRow;
-    visitorId: string;
-    answers: Record<string, string>;
-    identity?: { userId: string; hash: string } | undefined;
-  }) => Promise<StartContext>;
+  identify?: Identify;
 }) {
   const { db, bus } = deps;
   const clock = deps.clock ?? systemClock;
@@ -166,7 +165,7 @@ export function createChatService(deps: {
    * routed: a visitor socket follows it there so it hears its own `assigned` or place in the queue.
    *
    * A new chat waits on every round trip here (issue 6 wants it assigned within 20 ms under load):
-   * the open-contact check and the client lookup go out together, and the contact, its audit event
+   * the open-conversation check, the client match (and a new prospect), the contact, its audit event
    * and the owner's task are one statement.
    */
   async function start(
@@ -178,101 +177,117 @@ export function createChatService(deps: {
     onCreated?: (contact: ContactRow) => void,
   ): Promise<ContactRow> {
     const answers = validateAnswers(site.settings.questionnaire, rawAnswers);
-    // Were a conversation open after all, a prospect the lookup made is still this visitor's own:
-    // their next chat matches it.
-    const [existing, found] = await Promise.all([
-      openContactOf(visitorId),
-      deps.identify?.({ site, visitorId, answers, identity }),
-    ]);
-    if (existing) return existing;
-    const who: StartContext = found ?? { clientId: null, clientMatch: null, ownerId: null, priority: 0 };
     const now = clock.now();
     const id = randomUUID();
-    const inserted = db.$with('inserted').as(
-      db
-        .insert(contacts)
-        .values({
-          id,
-          workspaceId: site.workspaceId,
-          siteId: site.id,
-          visitorId,
-          status: 'queued',
-          answers,
-          clientId: who.clientId,
-          clientMatch: who.clientMatch,
-          ownerId: who.ownerId,
-          priority: who.priority,
-          requiredSkills: site.requiredSkills,
-          pageUrl: meta.pageUrl ?? null,
-          pageTitle: meta.pageTitle ?? null,
-          referrer: meta.referrer ?? null,
-          ip: meta.ip,
-          userAgent: meta.userAgent,
-          enqueuedAt: now,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning(),
-    );
-    const audit = db.$with('audit').as(
-      db
-        .insert(contactEvents)
-        .values({ contactId: id, kind: 'queued', data: { match: who.clientMatch }, at: now })
-        .returning({ id: contactEvents.id }),
-    );
-    const row = (r: { inserted: ContactRow; visitors: { lastSeenAt: Date } | null }) => ({
-      contact: r.inserted,
-      seen: r.visitors?.lastSeenAt ?? null,
-    });
-    let stored: { contact: ContactRow; seen: Date | null; task: TaskRow | null };
-    if (who.ownerId) {
-      // The owner of the client's open order hears of every new contact, online or not.
-      const task = db.$with('task').as(
-        db
-          .insert(tasks)
-          .values(
-            taskValues({
-              workspaceId: site.workspaceId,
-              assigneeId: who.ownerId,
-              title: `New chat from ${answers.name ?? 'your client'}`,
-              contactId: id,
-              clientId: who.clientId,
-              orderId: who.orderId ?? null,
-            }),
-          )
-          .returning(),
-      );
-      const [r] = await db
-        .with(inserted, audit, task)
-        .select()
-        .from(inserted)
-        .leftJoin(visitors, eq(visitors.id, inserted.visitorId))
-        .leftJoin(task, sql`true`);
-      stored = { ...row(r!), task: r!.task };
-    } else {
-      const [r] = await db
-        .with(inserted, audit)
-        .select()
-        .from(inserted)
-        .leftJoin(visitors, eq(visitors.id, inserted.visitorId));
-      stored = { ...row(r!), task: null };
-    }
-    const { contact } = stored;
+    const stored = await storeContact({ id, site, visitorId, answers, meta, identity, now });
+    const { contact, task } = stored;
+    if (contact.id !== id) return contact; // a conversation was open: nothing was made
     onCreated?.(contact);
     const events: ChatEvent[] = [
       { kind: 'contact', workspaceId: site.workspaceId, contact: repo.toSummary(contact, stored.seen) },
     ];
-    if (stored.task) {
-      events.push({
-        kind: 'task',
-        workspaceId: site.workspaceId,
-        userId: stored.task.assigneeId,
-        task: toTask(stored.task),
-      });
-    }
+    if (task) events.push({ kind: 'task', workspaceId: site.workspaceId, userId: task.assigneeId, task });
     publish(events);
     await route(site.workspaceId);
     return contact;
+  }
+
+  /**
+   * `start`'s statement: the visitor's open conversation if there is one, else a new queued contact
+   * matched to its client (`identify`), its `queued` event and, when the client's open order has an
+   * owner, the owner's task ("the owner hears of every new contact, online or not"). A lost race to
+   * make the same new client fails the statement on a unique index, storing nothing: it goes again.
+   */
+  async function storeContact(input: {
+    id: string;
+    site: SiteRow;
+    visitorId: string;
+    answers: Record<string, string>;
+    meta: VisitorMeta;
+    identity: { userId: string; hash: string } | undefined;
+    now: Date;
+  }): Promise<{ contact: ContactRow; seen: Date | null; task: Task | null }> {
+    const { id, site, visitorId, answers, meta, now } = input;
+    const at = now.toISOString();
+    const open = sql.join(
+      OPEN.map((st) => sql`${st}`),
+      sql`, `,
+    );
+    const already = db
+      .$with('already', {})
+      .as(sql`select * from ${contacts} where visitor_id = ${visitorId} and status in (${open}) limit 1`);
+    const matching = deps.identify?.({
+      site,
+      visitorId,
+      answers,
+      identity: input.identity,
+      onlyIf: sql`not exists (select 1 from already)`,
+    }) ?? {
+      ctes: [
+        db
+          .$with('who', {})
+          .as(sql`select null::uuid as client_id, null::text as match, null::uuid as owner_id,
+          null::uuid as order_id, 0 as priority where false`),
+      ],
+    };
+    const inserted = db.$with('inserted', getTableColumns(contacts)).as(sql`
+      insert into ${contacts} (id, workspace_id, site_id, visitor_id, status, answers, client_id, client_match,
+        owner_id, priority, required_skills, page_url, page_title, referrer, ip, user_agent, enqueued_at,
+        created_at, updated_at)
+      select ${id}::uuid, ${site.workspaceId}::uuid, ${site.id}::uuid, ${visitorId}::uuid, 'queued',
+        ${JSON.stringify(answers)}::jsonb, who.client_id, who.match, who.owner_id, coalesce(who.priority, 0),
+        array(select jsonb_array_elements_text(${JSON.stringify(site.requiredSkills)}::jsonb)),
+        ${meta.pageUrl ?? null}::text, ${meta.pageTitle ?? null}::text, ${meta.referrer ?? null}::text,
+        ${meta.ip}::text, ${meta.userAgent}::text, ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz
+      from (select 1) as one left join who on true
+      where not exists (select 1 from already)
+      returning *`);
+    const audit = db.$with('audit', {}).as(sql`
+      insert into ${contactEvents} (contact_id, kind, data, created_at)
+      select id, 'queued', jsonb_build_object('match', client_match), ${at}::timestamptz from inserted`);
+    const title = `New chat from ${answers.name ?? 'your client'}`.slice(0, 500);
+    const task = db.$with('task', { id: tasks.id, orderId: tasks.orderId }).as(sql`
+      insert into ${tasks} (workspace_id, assignee_id, title, contact_id, client_id, order_id, created_at)
+      select i.workspace_id, i.owner_id, ${title}, i.id, i.client_id, who.order_id, ${at}::timestamptz
+      from inserted i left join who on true where i.owner_id is not null
+      returning id, order_id`);
+    const c = db
+      .$with('c', getTableColumns(contacts))
+      .as(sql`select * from inserted union all select * from already`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [r] = await db
+          .with(already, ...matching.ctes, inserted, audit, task, c)
+          .select()
+          .from(c)
+          .leftJoin(visitors, eq(visitors.id, c.visitorId))
+          .leftJoin(task, sql`true`);
+        if (!r) throw new Error(`contact ${id} was neither stored nor open`);
+        const contact = r.c;
+        return {
+          contact,
+          seen: r.visitors?.lastSeenAt ?? null,
+          task:
+            r.task && contact.ownerId
+              ? toTask({
+                  id: r.task.id,
+                  workspaceId: site.workspaceId,
+                  assigneeId: contact.ownerId,
+                  title,
+                  contactId: contact.id,
+                  clientId: contact.clientId,
+                  orderId: r.task.orderId,
+                  dueAt: null,
+                  doneAt: null,
+                  createdAt: now,
+                })
+              : null,
+        };
+      } catch (err) {
+        // Another start made the same new client first: its client is found next time.
+        if (!hasPgCode(err, '23505') || attempt === 2) throw err;
+      }
+    }
   }
 
   /**

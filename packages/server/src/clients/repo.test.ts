@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalBus } from '../bus.js';
+import { createChatService } from '../chat/service.js';
 import type { Db } from '../db/client.js';
 import {
   clientEmails,
   clientPhones,
   clients,
+  contactEvents,
   contacts,
   orders,
   type SiteRow,
@@ -404,6 +407,17 @@ describe('tasks', () => {
 });
 
 describe('identifyContact (the chat service hook)', () => {
+  // The hook's parts run inside the new contact's statement; here they run on their own.
+  const whoFor = async (input: Parameters<ReturnType<typeof identifyContact>>[0]) => {
+    const { ctes, who } = identifyContact(db)(input);
+    const rows = await db
+      .with(...ctes)
+      .select()
+      .from(who);
+    expect(rows.length).toBeLessThanOrEqual(1);
+    return rows[0] ?? null;
+  };
+
   it('returns the matched client, how it matched, and the owner of its open order', async () => {
     const t = await tenant();
     const c = await t.client('Client', { emails: ['c@example.com'] });
@@ -412,27 +426,153 @@ describe('identifyContact (the chat service hook)', () => {
       .insert(orders)
       .values({ workspaceId: t.ws, clientId: c, title: 'Open', responsibleId: owner })
       .returning();
-    const identify = identifyContact(db);
     const visitorId = await t.visitor();
-    expect(await identify({ site: t.site, visitorId, answers: { email: 'C@example.com' } })).toEqual({
+    const onlyIf = sql`true`;
+    expect(await whoFor({ site: t.site, visitorId, answers: { email: 'C@example.com' }, onlyIf })).toEqual({
       clientId: c,
-      clientMatch: 'email',
+      match: 'email',
+      category: 'regular',
       ownerId: owner,
       orderId: order!.id,
       priority: 0,
     });
     // A VIP client's contacts go ahead of the others in the queue.
     await db.update(clients).set({ category: 'vip' }).where(eq(clients.id, c));
-    expect((await identify({ site: t.site, visitorId, answers: { email: 'c@example.com' } })).priority).toBe(
-      VIP_PRIORITY,
-    );
+    expect(
+      (await whoFor({ site: t.site, visitorId, answers: { email: 'c@example.com' }, onlyIf }))?.priority,
+    ).toBe(VIP_PRIORITY);
     const off = await tenant({ createProspects: false });
-    expect(await identify({ site: off.site, visitorId: await off.visitor(), answers: {} })).toEqual({
-      clientId: null,
-      clientMatch: null,
-      ownerId: null,
-      orderId: null,
-      priority: 0,
+    expect(await whoFor({ site: off.site, visitorId: await off.visitor(), answers: {}, onlyIf })).toBeNull();
+  });
+
+  it('makes no prospect when the statement says not to (a conversation is open after all)', async () => {
+    const t = await tenant();
+    const before = await t.clientCount();
+    const got = await whoFor({
+      site: t.site,
+      visitorId: await t.visitor(),
+      answers: { email: 'nobody-yet@example.com' },
+      onlyIf: sql`false`,
     });
+    expect(got).toBeNull();
+    expect(await t.clientCount()).toBe(before);
+    // And with the gate open, the prospect is made and is the match.
+    const made = await whoFor({
+      site: t.site,
+      visitorId: await t.visitor(),
+      answers: { email: 'nobody-yet@example.com' },
+      onlyIf: sql`true`,
+    });
+    expect(made?.match).toBe('created');
+    expect(await t.clientCount()).toBe(before + 1);
+  });
+});
+
+describe('a new chat (the chat service with this hook)', () => {
+  /** A chat service over `db` that counts the statements made before the new contact is stored. */
+  function counting() {
+    let statements = 0;
+    const counted = new Proxy(db, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (
+          !['execute', 'select', 'insert', 'update', 'delete', 'with', 'transaction'].includes(String(prop))
+        )
+          return value;
+        return (...args: unknown[]) => {
+          statements += 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const chat = createChatService({
+      db: counted,
+      bus: createLocalBus(),
+      identify: identifyContact(counted),
+    });
+    const start = async (site: SiteRow, visitorId: string, answers: Record<string, string>) => {
+      statements = 0;
+      let before: number | null = null;
+      const contact = await chat.start(
+        site,
+        visitorId,
+        answers,
+        { ip: null, userAgent: null },
+        undefined,
+        () => {
+          before = statements;
+        },
+      );
+      return { contact, statementsToStore: before };
+    };
+    return { start };
+  }
+
+  // It was two round trips (the open-conversation check beside the client lookup, then the insert).
+  it('checks for an open chat, matches the client, stores the contact and the owner task in one statement', async () => {
+    const t = await tenant();
+    const c = await t.client('Client', { emails: ['owned@example.com'] });
+    const owner = await t.user('Owner');
+    const [order] = await db
+      .insert(orders)
+      .values({ workspaceId: t.ws, clientId: c, title: 'Open', responsibleId: owner })
+      .returning();
+    const { start } = counting();
+    const { contact, statementsToStore } = await start(t.site, await t.visitor(), {
+      name: 'Anna',
+      email: 'owned@example.com',
+    });
+    expect(statementsToStore).toBe(1);
+    expect(contact).toMatchObject({ clientId: c, clientMatch: 'email', ownerId: owner, status: 'queued' });
+    const [task] = await db.select().from(tasks).where(eq(tasks.contactId, contact.id));
+    expect(task).toMatchObject({
+      assigneeId: owner,
+      orderId: order!.id,
+      clientId: c,
+      title: 'New chat from Anna',
+    });
+    const events = await db.select().from(contactEvents).where(eq(contactEvents.contactId, contact.id));
+    expect(events.map((e) => [e.kind, e.data])).toEqual([['queued', { match: 'email' }]]);
+
+    // A new prospect is made in the same statement.
+    const fresh = await start(t.site, await t.visitor(), { name: 'Bea', email: 'new-one@example.com' });
+    expect(fresh.statementsToStore).toBe(1);
+    expect(fresh.contact.clientMatch).toBe('created');
+    const [made] = await db.select().from(clients).where(eq(clients.id, fresh.contact.clientId!));
+    expect(made).toMatchObject({ category: 'prospect', name: 'Bea' });
+    expect(await db.select().from(tasks).where(eq(tasks.contactId, fresh.contact.id))).toEqual([]);
+  });
+
+  it('gives a visitor with an open chat that chat back, and makes no prospect for the second start', async () => {
+    const t = await tenant();
+    const { start } = counting();
+    const visitorId = await t.visitor();
+    const first = await start(t.site, visitorId, { name: 'Anna', email: 'first@example.com' });
+    const clientsBefore = await t.clientCount();
+    const again = await start(t.site, visitorId, { name: 'Anna', email: 'second@example.com' });
+    expect(again.contact.id).toBe(first.contact.id);
+    expect(again.statementsToStore).toBeNull(); // nothing was created
+    expect(await t.clientCount()).toBe(clientsBefore);
+    expect(await db.select().from(contacts).where(eq(contacts.visitorId, visitorId))).toHaveLength(1);
+  });
+
+  it('ends racing new chats of one new e-mail with one client', async () => {
+    const t = await tenant();
+    const { start } = counting();
+    const visitorIds = await Promise.all(Array.from({ length: 6 }, () => t.visitor()));
+    const started = await Promise.all(
+      visitorIds.map((v) => start(t.site, v, { name: 'Same', email: 'same@example.com' })),
+    );
+    const ids = new Set(started.map((s) => s.contact.clientId));
+    expect(ids.size).toBe(1);
+    expect(started.map((s) => s.contact.clientMatch).sort()).toEqual([
+      'created',
+      'email',
+      'email',
+      'email',
+      'email',
+      'email',
+    ]);
+    expect(await t.clientCount()).toBe(1);
   });
 });

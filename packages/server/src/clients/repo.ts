@@ -15,7 +15,7 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
-import { type Db, hasPgCode, rowsOf } from '../db/client.js';
+import { type Db, hasPgCode } from '../db/client.js';
 import {
   type ClientCategory,
   type ClientRow,
@@ -35,7 +35,6 @@ import { fail } from '../errors.js';
 import {
   type ClientMatch,
   type Identity,
-  type MatchKeys,
   type MatchKind,
   matchKeys,
   normalizeEmail,
@@ -69,75 +68,49 @@ export interface MatchInput {
  * verified account to an existing client.
  */
 export async function matchClient(db: Db, input: MatchInput): Promise<ClientMatch | null> {
-  const found = await findClient(db, input);
-  return found && { clientId: found.clientId, match: found.match };
-}
-
-/** A matched client with what a new contact needs of it: its category and the owner of its open order. */
-interface FoundClient extends ClientMatch {
-  category: ClientCategory;
-  owner: { userId: string; orderId: string } | null;
-}
-
-async function findClient(db: Db, input: MatchInput): Promise<FoundClient | null> {
-  // Two starts racing to create the same prospect: the loser's insert finds the winner's row on the
-  // second pass.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const found = await findOrCreate(db, input);
-    if (found !== 'lost-race') return found;
+  // Two starts racing to create the same prospect: the loser's statement fails on a unique index,
+  // stores nothing, and the next attempt finds the winner's client.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { ctes, who } = matchingCtes(db, input);
+      const [row] = await db
+        .with(...ctes)
+        .select({ clientId: who.clientId, match: who.match })
+        .from(who);
+      return row ?? null;
+    } catch (err) {
+      if (!isUniqueViolation(err) || attempt === 2) throw err;
+    }
   }
-  throw new Error('matchClient: lost the race to create a client three times');
-}
-
-async function findOrCreate(db: Db, input: MatchInput): Promise<FoundClient | null | 'lost-race'> {
-  const { workspaceId: ws, site, identity } = input;
-  const keys = matchKeys(input.answers, site.defaultCountry, site.settings?.questionnaire);
-  const externalId =
-    identity && verifyIdentity(identity.userId, identity.hash, site.secret) ? identity.userId : null;
-  let found: FoundClient[];
-  try {
-    found = await lookUp(db, ws, { ...keys, externalId, visitorId: input.visitorId }, site.createProspects);
-  } catch (err) {
-    // A concurrent writer took the new prospect's e-mail or phone first: the statement stored
-    // nothing, and the next attempt finds that client.
-    if (isUniqueViolation(err)) return 'lost-race';
-    throw err;
-  }
-  const best = (match: MatchKind) => found.find((c) => c.match === match);
-  // The prospect the statement made, if it had to make one (see `lookUp`).
-  const made = found.find((c) => c.match === 'created');
-
-  if (externalId) {
-    const known = best('identity');
-    if (known) return known;
-    if (site.createProspects) return made ? { ...made, match: 'identity' } : 'lost-race';
-  }
-  const earlier = best('email') ?? best('phone') ?? best('history');
-  if (earlier) return earlier;
-  return site.createProspects ? (made ?? 'lost-race') : null;
 }
 
 /**
- * Every client the contact's keys point at, each with its category and owner, and — when the site
- * creates prospects and none of them will do — a new `prospect` client from the questionnaire, all
- * in one statement: a new chat waits on it, so it is one round trip however many keys there are and
- * whether or not a client is made.
+ * The matching rules as statement parts (common table expressions), so that a new contact is
+ * matched — and a new prospect made — inside the contact's own insert: a new chat waits on every
+ * round trip. Its last part, `who`, is the client: one row or none (the client, how it matched,
+ * its category, the owner of its open order and that order, the queue priority of its contacts).
  *
- * The prospect is made when nothing matched, or, with a verified identity, when no client has that
- * identity (the e-mail typed beside it is not proof enough to bind the account to another client:
- * the new client then keeps its e-mail and phone only where nobody has them). It comes back as
- * match `created`; none comes back when a concurrent writer took its external id first.
+ * Every client the contact's keys point at is found (`found`), each with its category and owner;
+ * when the site creates prospects and none of them will do, a new `prospect` client is made from
+ * the questionnaire (`made`, with its e-mail and phone). It is made when nothing matched, or, with a
+ * verified identity, when no client has that identity: the e-mail typed beside it is not proof
+ * enough to bind the account to another client, so the new client keeps its e-mail and phone only
+ * where nobody has them. `who` then ranks: identity, the new client, e-mail, phone, history.
+ *
+ * A concurrent writer that took the new client's external id, e-mail or phone first fails the whole
+ * statement on a unique index (nothing is stored); going again finds its client. `onlyIf` (SQL
+ * over the statement's snapshot) keeps the prospect from being made, as when the visitor turns out
+ * to have a conversation open after all.
  */
-async function lookUp(
-  db: Db,
-  ws: string,
-  k: MatchKeys & { externalId: string | null; visitorId: string | null },
-  createProspects: boolean,
-): Promise<FoundClient[]> {
+export function matchingCtes(db: Db, input: MatchInput, onlyIf?: SQL) {
+  const { workspaceId: ws, site, identity } = input;
+  const k = matchKeys(input.answers, site.defaultCountry, site.settings?.questionnaire);
+  const externalId =
+    identity && verifyIdentity(identity.userId, identity.hash, site.secret) ? identity.userId : null;
   const ways: SQL[] = [];
-  if (k.externalId) {
+  if (externalId) {
     ways.push(
-      sql`select 'identity', id from ${clients} where workspace_id = ${ws} and external_id = ${k.externalId}`,
+      sql`select 'identity', id from ${clients} where workspace_id = ${ws} and external_id = ${externalId}`,
     );
   }
   if (k.email) {
@@ -150,65 +123,64 @@ async function lookUp(
       sql`select 'phone', client_id from ${clientPhones} where workspace_id = ${ws} and e164 = ${k.phone}`,
     );
   }
-  if (k.visitorId) {
+  if (input.visitorId) {
     // The visitor's latest earlier conversation that had a client.
     ways.push(sql`(select 'history', client_id from ${contacts}
-      where workspace_id = ${ws} and visitor_id = ${k.visitorId} and client_id is not null
+      where workspace_id = ${ws} and visitor_id = ${input.visitorId} and client_id is not null
       order by created_at desc, id desc limit 1)`);
   }
-  if (ways.length === 0 && !createProspects) return [];
   const matches =
     ways.length > 0 ? sql.join(ways, sql` union all `) : sql`select null::text, null::uuid where false`;
   // The owner is the responsible employee of the client's newest open order who still works here.
-  const candidates = sql`select m.match, m.client_id, c.category::text as category, own.owner_id, own.order_id
-      from (${matches}) as m(match, client_id)
-      join ${clients} c on c.id = m.client_id and c.workspace_id = ${ws}
-      left join lateral (
-        select u.id as owner_id, o.id as order_id from ${orders} o
-        join ${users} u on u.id = o.responsible_id and u.workspace_id = ${ws} and u.deactivated_at is null
-        where o.workspace_id = ${ws} and o.client_id = m.client_id and o.open
-        order by o.created_at desc, o.id desc limit 1
-      ) own on true`;
-  type Row = {
-    match: MatchKind;
-    client_id: string;
-    category: ClientCategory;
-    owner_id: string | null;
-    order_id: string | null;
-  };
-  let rows: Row[];
-  if (!createProspects) {
-    rows = await rowsOf<Row>(db, candidates);
-  } else {
-    const needed = k.externalId
-      ? sql`not exists (select 1 from found where match = 'identity')`
-      : sql`not exists (select 1 from found)`;
-    // With a verified identity the address may well be another client's: keep the new client without it.
-    const taken = k.externalId ? sql`on conflict do nothing` : sql``;
-    rows = await rowsOf<Row>(
-      db,
-      sql`with found as (${candidates}), made as (
-          insert into ${clients} (workspace_id, external_id, name, category)
-          select ${ws}, ${k.externalId}::text, ${prospectName(k, k.externalId)}, 'prospect' where ${needed}
-          on conflict do nothing returning id
-        ), e as (
-          insert into ${clientEmails} (workspace_id, client_id, email)
-          select ${ws}, id, ${k.email}::text from made where ${k.email}::text is not null ${taken}
-        ), p as (
-          insert into ${clientPhones} (workspace_id, client_id, e164)
-          select ${ws}, id, ${k.phone}::text from made where ${k.phone}::text is not null ${taken}
-        )
-        select * from found
-        union all
-        select 'created', id, 'prospect', null::uuid, null::uuid from made`,
-    );
-  }
-  return rows.map((r) => ({
-    clientId: r.client_id,
-    match: r.match,
-    category: r.category,
-    owner: r.owner_id && r.order_id ? { userId: r.owner_id, orderId: r.order_id } : null,
-  }));
+  const found = db.$with('found', {}).as(sql`select m.match, m.client_id, c.category::text as category,
+      own.owner_id, own.order_id
+    from (${matches}) as m(match, client_id)
+    join ${clients} c on c.id = m.client_id and c.workspace_id = ${ws}
+    left join lateral (
+      select u.id as owner_id, o.id as order_id from ${orders} o
+      join ${users} u on u.id = o.responsible_id and u.workspace_id = ${ws} and u.deactivated_at is null
+      where o.workspace_id = ${ws} and o.client_id = m.client_id and o.open
+      order by o.created_at desc, o.id desc limit 1
+    ) own on true`);
+  const needed = sql.join(
+    [
+      sql`${site.createProspects}::boolean`,
+      externalId
+        ? sql`not exists (select 1 from found where match = 'identity')`
+        : sql`not exists (select 1 from found)`,
+      onlyIf ?? sql`true`,
+    ],
+    sql` and `,
+  );
+  const made = db.$with('made', {}).as(sql`insert into ${clients} (workspace_id, external_id, name, category)
+    select ${ws}, ${externalId}::text, ${prospectName(k, externalId)}, 'prospect' where ${needed}
+    returning id`);
+  // With a verified identity the address may well be another client's: keep the new client without it.
+  const taken = externalId ? sql`on conflict do nothing` : sql``;
+  const email = db.$with('made_email', {}).as(sql`insert into ${clientEmails} (workspace_id, client_id, email)
+    select ${ws}, id, ${k.email}::text from made where ${k.email}::text is not null ${taken}`);
+  const phone = db.$with('made_phone', {}).as(sql`insert into ${clientPhones} (workspace_id, client_id, e164)
+    select ${ws}, id, ${k.phone}::text from made where ${k.phone}::text is not null ${taken}`);
+  const rank = sql`case match when 'identity' then 0 when 'created' then 1 when 'email' then 2
+    when 'phone' then 3 else 4 end`;
+  const who = db
+    .$with('who', {
+      clientId: sql<string>`client_id`.as('client_id'),
+      match: sql<MatchKind>`match`.as('match'),
+      category: sql<ClientCategory>`category`.as('category'),
+      ownerId: sql<string | null>`owner_id`.as('owner_id'),
+      orderId: sql<string | null>`order_id`.as('order_id'),
+      priority: sql<number>`priority`.mapWith(Number).as('priority'),
+    })
+    .as(sql`select client_id, match, category, owner_id, order_id,
+      case when category = 'vip' then ${VIP_PRIORITY}::int else 0 end as priority
+    from (
+      select match, client_id, category, owner_id, order_id from found
+      union all
+      select ${externalId ? 'identity' : 'created'}::text, id, 'prospect', null::uuid, null::uuid from made
+    ) as any_match
+    order by ${rank} limit 1`);
+  return { ctes: [found, made, email, phone, who], who };
 }
 
 export type IdentityStatus =
@@ -806,38 +778,27 @@ export const VIP_PRIORITY = 10;
 // --- the chat service's `identify` hook ---------------------------------------------------------
 
 /**
- * `createChatService({ identify: identifyContact(db) })`: the client of a new contact and the owner
- * of its open order. Runs before the contact's transaction; a prospect made here stays even when the
- * contact insert fails afterwards (it is a real visitor's data either way).
+ * `createChatService({ identify: identifyContact(db) })`: the new contact's client and the owner of
+ * its open order, matched inside the contact's own statement (see `matchingCtes`). A prospect made
+ * there is stored with the contact, or not at all.
  */
 export const identifyContact =
   (db: Db) =>
-  async (input: {
+  (input: {
     site: SiteRow;
     visitorId: string;
     answers: Record<string, string>;
     identity?: Identity | undefined;
-  }): Promise<{
-    clientId: string | null;
-    clientMatch: string | null;
-    ownerId: string | null;
-    orderId: string | null;
-    priority: number;
-  }> => {
-    const { site } = input;
-    const found = await findClient(db, {
-      workspaceId: site.workspaceId,
-      site,
-      visitorId: input.visitorId,
-      identity: input.identity,
-      answers: input.answers,
-    });
-    return {
-      clientId: found?.clientId ?? null,
-      clientMatch: found?.match ?? null,
-      ownerId: found?.owner?.userId ?? null,
-      orderId: found?.owner?.orderId ?? null,
-      // VIP clients are served first (FIFO among themselves); see "Routing" in the server README.
-      priority: found?.category === 'vip' ? VIP_PRIORITY : 0,
-    };
-  };
+    onlyIf: SQL;
+  }) =>
+    matchingCtes(
+      db,
+      {
+        workspaceId: input.site.workspaceId,
+        site: input.site,
+        visitorId: input.visitorId,
+        identity: input.identity,
+        answers: input.answers,
+      },
+      input.onlyIf,
+    );
