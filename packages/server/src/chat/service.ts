@@ -14,7 +14,7 @@ import type { ChatEvent, EventBus } from '../bus.js';
 import { normalizePhone } from '../clients/phones.js';
 import { toTask } from '../clients/repo.js';
 import { type Clock, systemClock } from '../clock.js';
-import { type Db, hasPgCode, idIn } from '../db/client.js';
+import { type Db, hasPgCode, idIn, rowOf, rowsOf } from '../db/client.js';
 import {
   type ContactRow,
   contactEvents,
@@ -166,7 +166,9 @@ export function createChatService(deps: {
    *
    * A new chat waits on every round trip here (issue 6 wants it assigned within 20 ms under load):
    * the open-conversation check, the client match (and a new prospect), the contact, its audit event
-   * and the owner's task are one statement.
+   * and the owner's task are one statement, and that statement goes out first in the routing pass's
+   * own first round trip (`routeWith`). When a pass is already under way, or the pass that carried
+   * it failed (then nothing of it was stored), it runs on its own and the contact is routed after.
    */
   async function start(
     site: SiteRow,
@@ -177,37 +179,66 @@ export function createChatService(deps: {
     onCreated?: (contact: ContactRow) => void,
   ): Promise<ContactRow> {
     const answers = validateAnswers(site.settings.questionnaire, rawAnswers);
-    const now = clock.now();
     const id = randomUUID();
-    const stored = await storeContact({ id, site, visitorId, answers, meta, identity, now });
-    const { contact, task } = stored;
-    if (contact.id !== id) return contact; // a conversation was open: nothing was made
-    onCreated?.(contact);
-    const events: ChatEvent[] = [
-      { kind: 'contact', workspaceId: site.workspaceId, contact: repo.toSummary(contact, stored.seen) },
-    ];
-    if (task) events.push({ kind: 'task', workspaceId: site.workspaceId, userId: task.assigneeId, task });
-    publish(events);
-    await route(site.workspaceId);
-    return contact;
+    const { query, read } = contactStatement({ id, site, visitorId, answers, meta, identity });
+    const made = (s: StoredContact) => s.contact.id === id; // else a conversation was open: nothing made
+    const announce = (s: StoredContact) => {
+      if (!made(s)) return;
+      onCreated?.(s.contact);
+      const events: ChatEvent[] = [
+        { kind: 'contact', workspaceId: site.workspaceId, contact: repo.toSummary(s.contact, s.seen) },
+      ];
+      if (s.task) {
+        events.push({ kind: 'task', workspaceId: site.workspaceId, userId: s.task.assigneeId, task: s.task });
+      }
+      publish(events);
+    };
+    let carried: StoredContact | null = null;
+    const pass = router.routeWith(site.workspaceId, query, (rows) => {
+      carried = read(rows);
+      announce(carried);
+    });
+    if (pass) {
+      try {
+        await pass;
+      } catch (err) {
+        if (carried) throw err; // stored and announced; the routing failed after
+      }
+      if (carried) return (carried as StoredContact).contact;
+    }
+    let stored: StoredContact | null = null;
+    for (let attempt = 0; !stored; attempt++) {
+      try {
+        stored = read(await rowsOf(db, query));
+      } catch (err) {
+        // Another start made the same new client first: its client is found next time.
+        if (!hasPgCode(err, '23505') || attempt === 2) throw err;
+      }
+    }
+    announce(stored);
+    if (made(stored)) await route(site.workspaceId);
+    return stored.contact;
   }
+
+  type StoredContact = { contact: ContactRow; seen: Date | null; task: Task | null };
 
   /**
    * `start`'s statement: the visitor's open conversation if there is one, else a new queued contact
    * matched to its client (`identify`), its `queued` event and, when the client's open order has an
    * owner, the owner's task ("the owner hears of every new contact, online or not"). A lost race to
-   * make the same new client fails the statement on a unique index, storing nothing: it goes again.
+   * make the same new client fails the statement on a unique index, storing nothing. `read` makes
+   * sense of its rows (raw: the statement may run inside the routing pass's transaction).
    */
-  async function storeContact(input: {
+  function contactStatement(input: {
     id: string;
     site: SiteRow;
     visitorId: string;
     answers: Record<string, string>;
     meta: VisitorMeta;
     identity: { userId: string; hash: string } | undefined;
-    now: Date;
-  }): Promise<{ contact: ContactRow; seen: Date | null; task: Task | null }> {
-    const { id, site, visitorId, answers, meta, now } = input;
+  }): { query: SQL; read: (rows: Record<string, unknown>[]) => StoredContact } {
+    const { id, site, visitorId, answers, meta } = input;
+    const now = clock.now();
     const at = now.toISOString();
     const open = sql.join(
       OPEN.map((st) => sql`${st}`),
@@ -230,7 +261,7 @@ export function createChatService(deps: {
           null::uuid as order_id, 0 as priority where false`),
       ],
     };
-    const inserted = db.$with('inserted', getTableColumns(contacts)).as(sql`
+    const inserted = db.$with('inserted', {}).as(sql`
       insert into ${contacts} (id, workspace_id, site_id, visitor_id, status, answers, client_id, client_match,
         owner_id, priority, required_skills, page_url, page_title, referrer, ip, user_agent, enqueued_at,
         created_at, updated_at)
@@ -246,48 +277,48 @@ export function createChatService(deps: {
       insert into ${contactEvents} (contact_id, kind, data, created_at)
       select id, 'queued', jsonb_build_object('match', client_match), ${at}::timestamptz from inserted`);
     const title = `New chat from ${answers.name ?? 'your client'}`.slice(0, 500);
-    const task = db.$with('task', { id: tasks.id, orderId: tasks.orderId }).as(sql`
+    const task = db.$with('task', {}).as(sql`
       insert into ${tasks} (workspace_id, assignee_id, title, contact_id, client_id, order_id, created_at)
       select i.workspace_id, i.owner_id, ${title}, i.id, i.client_id, who.order_id, ${at}::timestamptz
       from inserted i left join who on true where i.owner_id is not null
       returning id, order_id`);
-    const c = db
-      .$with('c', getTableColumns(contacts))
-      .as(sql`select * from inserted union all select * from already`);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const [r] = await db
-          .with(already, ...matching.ctes, inserted, audit, task, c)
-          .select()
-          .from(c)
-          .leftJoin(visitors, eq(visitors.id, c.visitorId))
-          .leftJoin(task, sql`true`);
-        if (!r) throw new Error(`contact ${id} was neither stored nor open`);
-        const contact = r.c;
-        return {
-          contact,
-          seen: r.visitors?.lastSeenAt ?? null,
-          task:
-            r.task && contact.ownerId
-              ? toTask({
-                  id: r.task.id,
-                  workspaceId: site.workspaceId,
-                  assigneeId: contact.ownerId,
-                  title,
-                  contactId: contact.id,
-                  clientId: contact.clientId,
-                  orderId: r.task.orderId,
-                  dueAt: null,
-                  doneAt: null,
-                  createdAt: now,
-                })
-              : null,
-        };
-      } catch (err) {
-        // Another start made the same new client first: its client is found next time.
-        if (!hasPgCode(err, '23505') || attempt === 2) throw err;
-      }
-    }
+    const c = db.$with('c', {}).as(sql`select * from inserted union all select * from already`);
+    const query = db
+      .with(already, ...matching.ctes, inserted, audit, task, c)
+      .select({
+        all: sql`c.*`,
+        seen: sql`v.last_seen_at`.as('parley_seen'),
+        taskId: sql`task.id`.as('parley_task_id'),
+        orderId: sql`task.order_id`.as('parley_task_order_id'),
+      })
+      .from(sql`c left join ${visitors} v on v.id = c.visitor_id left join task on true`)
+      .getSQL();
+    const read = (rows: Record<string, unknown>[]): StoredContact => {
+      const [r] = rows;
+      if (!r) throw new Error(`contact ${id} was neither stored nor open`);
+      const contact = rowOf(contacts, r);
+      const taskId = r.parley_task_id as string | null;
+      return {
+        contact,
+        seen: r.parley_seen === null ? null : new Date(r.parley_seen as string | Date),
+        task:
+          taskId && contact.ownerId
+            ? toTask({
+                id: taskId,
+                workspaceId: site.workspaceId,
+                assigneeId: contact.ownerId,
+                title,
+                contactId: contact.id,
+                clientId: contact.clientId,
+                orderId: r.parley_task_order_id as string | null,
+                dueAt: null,
+                doneAt: null,
+                createdAt: now,
+              })
+            : null,
+      };
+    };
+    return { query, read };
   }
 
   /**

@@ -19,7 +19,7 @@ import {
   workspaces,
 } from '../db/schema/index.js';
 import { DEFAULT_SETTINGS } from '../sites/repo.js';
-import { openTestDatabase } from '../test/db.js';
+import { holdRoutingLock, openTestDatabase } from '../test/db.js';
 import { identityHash } from './match.js';
 import {
   completeTask,
@@ -469,18 +469,24 @@ describe('identifyContact (the chat service hook)', () => {
 });
 
 describe('a new chat (the chat service with this hook)', () => {
-  /** A chat service over `db` that counts the statements made before the new contact is stored. */
+  /**
+   * A chat service over `db` that counts what runs before the new contact is stored: transactions
+   * (the routing pass) and statements on their own.
+   */
   function counting() {
-    let statements = 0;
+    const seen = { transactions: 0, statements: 0 };
     const counted = new Proxy(db, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver);
-        if (
-          !['execute', 'select', 'insert', 'update', 'delete', 'with', 'transaction'].includes(String(prop))
-        )
-          return value;
+        const kind =
+          prop === 'transaction'
+            ? 'transactions'
+            : ['execute', 'select', 'insert', 'update', 'delete'].includes(String(prop))
+              ? 'statements'
+              : null;
+        if (!kind) return value;
         return (...args: unknown[]) => {
-          statements += 1;
+          seen[kind] += 1;
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
@@ -491,8 +497,8 @@ describe('a new chat (the chat service with this hook)', () => {
       identify: identifyContact(counted),
     });
     const start = async (site: SiteRow, visitorId: string, answers: Record<string, string>) => {
-      statements = 0;
-      let before: number | null = null;
+      seen.transactions = seen.statements = 0;
+      let before: typeof seen | null = null;
       const contact = await chat.start(
         site,
         visitorId,
@@ -500,16 +506,17 @@ describe('a new chat (the chat service with this hook)', () => {
         { ip: null, userAgent: null },
         undefined,
         () => {
-          before = statements;
+          before = { ...seen };
         },
       );
-      return { contact, statementsToStore: before };
+      return { contact, beforeStored: before as typeof seen | null };
     };
     return { start };
   }
 
-  // It was two round trips (the open-conversation check beside the client lookup, then the insert).
-  it('checks for an open chat, matches the client, stores the contact and the owner task in one statement', async () => {
+  // It was two round trips before the routing pass (the open-chat check beside the client lookup,
+  // then the insert); now it is one statement, sent first in the pass's own first round trip.
+  it('checks for an open chat, matches the client, stores the contact and the owner task inside the routing pass', async () => {
     const t = await tenant();
     const c = await t.client('Client', { emails: ['owned@example.com'] });
     const owner = await t.user('Owner');
@@ -518,11 +525,11 @@ describe('a new chat (the chat service with this hook)', () => {
       .values({ workspaceId: t.ws, clientId: c, title: 'Open', responsibleId: owner })
       .returning();
     const { start } = counting();
-    const { contact, statementsToStore } = await start(t.site, await t.visitor(), {
+    const { contact, beforeStored } = await start(t.site, await t.visitor(), {
       name: 'Anna',
       email: 'owned@example.com',
     });
-    expect(statementsToStore).toBe(1);
+    expect(beforeStored).toEqual({ transactions: 1, statements: 0 });
     expect(contact).toMatchObject({ clientId: c, clientMatch: 'email', ownerId: owner, status: 'queued' });
     const [task] = await db.select().from(tasks).where(eq(tasks.contactId, contact.id));
     expect(task).toMatchObject({
@@ -536,7 +543,7 @@ describe('a new chat (the chat service with this hook)', () => {
 
     // A new prospect is made in the same statement.
     const fresh = await start(t.site, await t.visitor(), { name: 'Bea', email: 'new-one@example.com' });
-    expect(fresh.statementsToStore).toBe(1);
+    expect(fresh.beforeStored).toEqual({ transactions: 1, statements: 0 });
     expect(fresh.contact.clientMatch).toBe('created');
     const [made] = await db.select().from(clients).where(eq(clients.id, fresh.contact.clientId!));
     expect(made).toMatchObject({ category: 'prospect', name: 'Bea' });
@@ -551,10 +558,54 @@ describe('a new chat (the chat service with this hook)', () => {
     const clientsBefore = await t.clientCount();
     const again = await start(t.site, visitorId, { name: 'Anna', email: 'second@example.com' });
     expect(again.contact.id).toBe(first.contact.id);
-    expect(again.statementsToStore).toBeNull(); // nothing was created
+    expect(again.beforeStored).toBeNull(); // nothing was created
     expect(await t.clientCount()).toBe(clientsBefore);
     expect(await db.select().from(contacts).where(eq(contacts.visitorId, visitorId))).toHaveLength(1);
   });
+
+  // Each process routes on its own: both carry their statement in a pass of their own, and on
+  // PostgreSQL one of them fails on the new e-mail's unique index and goes again on its own.
+  it('ends new chats of one new e-mail racing in two processes with one client', async () => {
+    const t = await tenant();
+    const [a, b] = [counting(), counting()];
+    const [va, vb] = [await t.visitor(), await t.visitor()];
+    const started = await Promise.all([
+      a.start(t.site, va, { name: 'Same', email: 'twice@example.com' }),
+      b.start(t.site, vb, { name: 'Same', email: 'twice@example.com' }),
+    ]);
+    expect(started[0].contact.clientId).toBe(started[1].contact.clientId);
+    expect(started.map((s) => s.contact.clientMatch).sort()).toEqual(['created', 'email']);
+    expect(await t.clientCount()).toBe(1);
+  });
+
+  // Deterministic: another process makes the client, uncommitted, while this pass carries the
+  // statement that makes it too (two connections: PostgreSQL only).
+  it.skipIf(!process.env.DATABASE_URL)(
+    'goes again on its own when the pass carrying it loses the race to make the client',
+    async () => {
+      const t = await tenant();
+      let theirs = '';
+      const other = await holdRoutingLock(database.url!, t.ws, async (tx) => {
+        const [c] = await tx
+          .insert(clients)
+          .values({ workspaceId: t.ws, name: 'Theirs', category: 'prospect' })
+          .returning();
+        theirs = c!.id;
+        await tx
+          .insert(clientEmails)
+          .values({ workspaceId: t.ws, clientId: theirs, email: 'race@example.com' });
+      });
+      const { start } = counting();
+      const started = start(t.site, await t.visitor(), { name: 'Mine', email: 'race@example.com' });
+      await new Promise((r) => setTimeout(r, 300)); // its statement now waits on their e-mail
+      await other.release();
+      const { contact, beforeStored } = await started;
+      expect(contact).toMatchObject({ clientId: theirs, clientMatch: 'email' });
+      // The pass failed on the e-mail's unique index, storing nothing; the statement went again alone.
+      expect(beforeStored?.statements).toBeGreaterThanOrEqual(1);
+      expect(await t.clientCount()).toBe(1);
+    },
+  );
 
   it('ends racing new chats of one new e-mail with one client', async () => {
     const t = await tenant();

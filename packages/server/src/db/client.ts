@@ -1,8 +1,14 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { is, type SQL, sql } from 'drizzle-orm';
-import { type AnyPgColumn, type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { getTableColumns, is, type SQL, sql } from 'drizzle-orm';
+import {
+  type AnyPgColumn,
+  type PgDatabase,
+  PgDialect,
+  type PgQueryResultHKT,
+  type PgTable,
+} from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres, PostgresJsSession } from 'drizzle-orm/postgres-js';
@@ -41,6 +47,20 @@ export const idIn = (column: AnyPgColumn, ids: string[]) =>
 export async function rowsOf<T>(db: Db, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as T[] | { rows: T[] };
   return Array.isArray(result) ? result : result.rows;
+}
+
+/**
+ * A table's row, as the query builder would give it, from a raw result row that has the table's
+ * columns under their names (`select t.*` in a statement run with `rowsOf` or `sendFirst`).
+ */
+export function rowOf<T extends PgTable>(table: T, raw: Record<string, unknown>): T['$inferSelect'] {
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(getTableColumns(table))) {
+    const value = raw[column.name];
+    if (value === undefined) throw new Error(`rowOf: the row has no column ${column.name}`);
+    row[key] = value === null ? null : column.mapFromDriverValue(value);
+  }
+  return row as T['$inferSelect'];
 }
 
 /** True when PostgreSQL failed the statement with `code` (e.g. 23505), raw or wrapped by drizzle. */

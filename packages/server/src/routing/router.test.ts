@@ -1,4 +1,5 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../bootstrap.js';
 import { createLocalBus } from '../bus.js';
@@ -177,5 +178,59 @@ describe("an operator's load", () => {
       { openChats: 0, openVoice: 0 },
       { openChats: 1, openVoice: 0 },
     ]);
+  });
+});
+
+describe("a pass that carries a new contact's statement (routeWith)", () => {
+  const insertQueued = (id: string) =>
+    sql`insert into ${contacts} (id, workspace_id, site_id, status, enqueued_at)
+      values (${id}::uuid, ${workspaceId}::uuid, ${siteId}::uuid, 'queued', now()) returning id`;
+
+  it('stores it in the pass, tells its rows before the assignment goes out, and routes it', async () => {
+    await operatorWithSlots(5);
+    const bus = createLocalBus();
+    const heard: string[] = [];
+    bus.subscribe((e) => {
+      if (e.kind === 'assigned' && e.contactId === id) heard.push('assigned');
+    });
+    const router = createRouter({ db: database.db, bus, clock: systemClock });
+    const id = randomUUID();
+    const pass = router.routeWith(workspaceId, insertQueued(id), (rows) => {
+      heard.push(`stored ${String(rows[0]?.id)}`);
+    });
+    expect(pass).not.toBeNull();
+    await pass;
+    expect(heard).toEqual([`stored ${id}`, 'assigned']);
+    const [row] = await database.db.select().from(contacts).where(eq(contacts.id, id));
+    expect(row?.status).toBe('assigned');
+  });
+
+  it('stores nothing when its statement fails, and a plain pass follows at once for the others', async () => {
+    await operatorWithSlots(5);
+    const [waiting] = await queued(1);
+    const router = createRouter({ db: database.db, bus: createLocalBus(), clock: systemClock });
+    const id = randomUUID();
+    let told = false;
+    // The same id twice in one statement: a primary key violation, after the first row went in.
+    const failing = sql`insert into ${contacts} (id, workspace_id, site_id, status, enqueued_at)
+      values (${id}::uuid, ${workspaceId}::uuid, ${siteId}::uuid, 'queued', now()),
+        (${id}::uuid, ${workspaceId}::uuid, ${siteId}::uuid, 'queued', now()) returning id`;
+    // Its caller is not told (it stores on its own and routes again); the run itself goes on.
+    await router.routeWith(workspaceId, failing, () => {
+      told = true;
+    });
+    expect(told).toBe(false);
+    expect(await database.db.select().from(contacts).where(eq(contacts.id, id))).toEqual([]);
+    const [row] = await database.db.select().from(contacts).where(eq(contacts.id, waiting!));
+    expect(row?.status).toBe('assigned');
+  });
+
+  it('runs nothing while a pass is under way in this process', async () => {
+    const router = createRouter({ db: database.db, bus: createLocalBus(), clock: systemClock });
+    const pass = router.route(workspaceId);
+    const id = randomUUID();
+    expect(router.routeWith(workspaceId, insertQueued(id), () => {})).toBeNull();
+    await pass;
+    expect(await database.db.select().from(contacts).where(eq(contacts.id, id))).toEqual([]);
   });
 });

@@ -1,11 +1,17 @@
 import type { OperatorCard } from '@parley/protocol';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { ChatEvent, EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
-import { commitWith, type Db } from '../db/client.js';
+import { commitWith, type Db, sendFirst } from '../db/client.js';
 import { contactEvents, contacts, sites, users } from '../db/schema/index.js';
 import { plan } from './decide.js';
 import * as repo from './repo.js';
+
+/** A statement a routing pass runs first in its transaction, and who hears of its rows. */
+interface First {
+  query: SQL;
+  stored: (rows: Record<string, unknown>[]) => void;
+}
 
 export interface Assigned {
   contactId: string;
@@ -38,14 +44,37 @@ export function createRouter(deps: {
       again.add(workspaceId);
       return current;
     }
-    const run = (async () => {
+    return run(workspaceId);
+  }
+
+  /**
+   * Runs `first` (a new contact's statement) as the first statement of a routing pass's transaction,
+   * ahead of the routing lock, in the pass's first round trip, and routes what it stored: a new chat
+   * waits on one round trip less than storing it and then routing. `stored` gets its rows once the
+   * transaction has committed, before the pass's `assigned` events go out. A pass that fails stores
+   * nothing of `first` either (and `stored` is not called). Null, with nothing run, while a pass is
+   * under way here: the caller stores on its own, then calls `route`.
+   */
+  function routeWith(
+    workspaceId: string,
+    first: SQL,
+    stored: (rows: Record<string, unknown>[]) => void,
+  ): Promise<void> | null {
+    if (running.has(workspaceId)) return null;
+    return run(workspaceId, { query: first, stored });
+  }
+
+  function run(workspaceId: string, first?: First): Promise<void> {
+    const job = (async () => {
       // What follows the passes (the inbox's contact cards, the visitors' places in the queue) is
       // not waited on by the next pass: only the decisions are serialized.
       const after: Promise<unknown>[] = [];
+      let carry = first;
       try {
         do {
           again.delete(workspaceId);
-          const assigned = await routeOnce(workspaceId);
+          const assigned = await routeOnce(workspaceId, carry);
+          carry = undefined;
           if (assigned.length > 0) after.push(announce(workspaceId, assigned));
         } while (again.has(workspaceId));
       } catch (err) {
@@ -58,8 +87,8 @@ export function createRouter(deps: {
       const failed = (await Promise.allSettled(after)).find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
     })();
-    running.set(workspaceId, run);
-    return run;
+    running.set(workspaceId, job);
+    return job;
   }
 
   async function announce(workspaceId: string, assigned: Assigned[]): Promise<void> {
@@ -67,17 +96,26 @@ export function createRouter(deps: {
   }
 
   /** One routing pass; the `assigned` events are out when it returns. */
-  async function routeOnce(workspaceId: string): Promise<Assigned[]> {
+  async function routeOnce(workspaceId: string, first?: First): Promise<Assigned[]> {
     const now = clock.now();
-    const assigned = await db.transaction(async (tx): Promise<Assigned[]> => {
+    let firstRows: Record<string, unknown>[] | null = null;
+    const pass = db.transaction(async (tx): Promise<Assigned[]> => {
+      // `first`'s statement goes out before anything else, so the pass sees what it stored.
+      const carried = first ? sendFirst<Record<string, unknown>>(tx, first.query) : null;
       // The pass's reads in one round trip, behind the routing lock (statements pipelined on the
       // transaction's connection): the queue, the operators with their loads, the round-robin turns.
-      const [locked, queue, ops, rr] = await Promise.all([
+      const reads = Promise.all([
         repo.takeRoutingLock(tx, workspaceId, { whileQueued: true }), // sent first, see its note
         repo.lockQueue(tx, workspaceId),
         repo.operatorsWithLoads(tx, workspaceId, { whileQueued: true }),
         repo.roundRobinTurns(tx, workspaceId),
       ]);
+      if (carried) {
+        // When `first` fails, so do the reads behind it: its own error is the one to report.
+        reads.catch(() => {});
+        firstRows = await carried;
+      }
+      const [locked, queue, ops, rr] = await reads;
       if (!locked || queue.length === 0 || ops.length === 0) return [];
       const decisions = plan(queue, ops, rr, now);
       if (decisions.length === 0) return [];
@@ -127,9 +165,24 @@ export function createRouter(deps: {
         reason: d.reason,
       }));
     });
-    if (assigned.length > 0) passes.set(workspaceId, (passes.get(workspaceId) ?? 0) + 1);
-    for (const a of assigned) {
-      bus.publish({ kind: 'assigned', workspaceId, contactId: a.contactId, operator: a.operator });
+    let assigned: Assigned[];
+    try {
+      assigned = await pass;
+    } catch (err) {
+      // A pass carrying a new contact's statement stored nothing: its caller, not told of any rows,
+      // stores the contact on its own and routes it; a plain pass follows at once for the others.
+      if (!first) throw err;
+      again.add(workspaceId);
+      return [];
+    }
+    try {
+      // Committed: what `first` stored is told before the assignments it may have got.
+      if (first && firstRows) first.stored(firstRows);
+    } finally {
+      if (assigned.length > 0) passes.set(workspaceId, (passes.get(workspaceId) ?? 0) + 1);
+      for (const a of assigned) {
+        bus.publish({ kind: 'assigned', workspaceId, contactId: a.contactId, operator: a.operator });
+      }
     }
     return assigned;
   }
@@ -169,7 +222,7 @@ export function createRouter(deps: {
     };
   }
 
-  return { route, publishPositions, positionOf };
+  return { route, routeWith, publishPositions, positionOf };
 }
 export type Router = ReturnType<typeof createRouter>;
 
