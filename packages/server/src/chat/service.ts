@@ -8,7 +8,7 @@ import type {
   Task,
 } from '@parley/protocol';
 import { type AnswerProblem, checkAnswers, ErrorCode } from '@parley/protocol';
-import { and, eq, getTableColumns, inArray, lt, type SQL, sql, type WithSubquery } from 'drizzle-orm';
+import { and, eq, inArray, lt, type SQL, sql, type WithSubquery } from 'drizzle-orm';
 import { hashToken, newToken } from '../auth/tokens.js';
 import type { ChatEvent, EventBus } from '../bus.js';
 import { normalizePhone } from '../clients/phones.js';
