@@ -52,8 +52,11 @@ export function createRouter(deps: {
    * ahead of the routing lock, in the pass's first round trip, and routes what it stored: a new chat
    * waits on one round trip less than storing it and then routing. `stored` gets its rows once the
    * transaction has committed, before the pass's `assigned` events go out. A pass that fails stores
-   * nothing of `first` either (and `stored` is not called). Null, with nothing run, while a pass is
-   * under way here: the caller stores on its own, then calls `route`.
+   * nothing of `first` either: `stored` is not called (the caller stores on its own and routes again)
+   * and a plain pass follows at once for anyone else waiting. Null, with nothing run, while a pass is
+   * under way here: the caller stores on its own, then calls `route`. (Letting the next pass carry
+   * every statement that came meanwhile was measured: a burst of new chats then ran their statements
+   * one after another on one connection instead of side by side; see BENCHMARKS.md.)
    */
   function routeWith(
     workspaceId: string,
