@@ -12,9 +12,9 @@ import { and, eq, inArray, lt, type SQL, sql, type WithSubquery } from 'drizzle-
 import { hashToken, newToken } from '../auth/tokens.js';
 import type { ChatEvent, EventBus } from '../bus.js';
 import { normalizePhone } from '../clients/phones.js';
-import { toTask } from '../clients/repo.js';
+import { againOnLostRace, taskTitle, toTask } from '../clients/repo.js';
 import { type Clock, systemClock } from '../clock.js';
-import { type Db, hasPgCode, idIn, rowOf, rowsOf } from '../db/client.js';
+import { type Db, idIn, rowOf, rowsOf } from '../db/client.js';
 import {
   type ContactRow,
   contactEvents,
@@ -206,15 +206,7 @@ export function createChatService(deps: {
       }
       if (carried) return (carried as StoredContact).contact;
     }
-    let stored: StoredContact | null = null;
-    for (let attempt = 0; !stored; attempt++) {
-      try {
-        stored = read(await rowsOf(db, query));
-      } catch (err) {
-        // Another start made the same new client first: its client is found next time.
-        if (!hasPgCode(err, '23505') || attempt === 2) throw err;
-      }
-    }
+    const stored = await againOnLostRace(async () => read(await rowsOf(db, query)));
     announce(stored);
     if (made(stored)) await route(site.workspaceId);
     return stored.contact;
@@ -240,13 +232,12 @@ export function createChatService(deps: {
     const { id, site, visitorId, answers, meta } = input;
     const now = clock.now();
     const at = now.toISOString();
-    const open = sql.join(
-      OPEN.map((st) => sql`${st}`),
-      sql`, `,
-    );
+    // `select *`, as `returning *` below: the two are one column list in `c`.
     const already = db
       .$with('already', {})
-      .as(sql`select * from ${contacts} where visitor_id = ${visitorId} and status in (${open}) limit 1`);
+      .as(
+        sql`select * from ${contacts} where ${and(eq(contacts.visitorId, visitorId), inArray(contacts.status, OPEN))} limit 1`,
+      );
     const matching = deps.identify?.({
       site,
       visitorId,
@@ -276,7 +267,7 @@ export function createChatService(deps: {
     const audit = db.$with('audit', {}).as(sql`
       insert into ${contactEvents} (contact_id, kind, data, created_at)
       select id, 'queued', jsonb_build_object('match', client_match), ${at}::timestamptz from inserted`);
-    const title = `New chat from ${answers.name ?? 'your client'}`.slice(0, 500);
+    const title = taskTitle(`New chat from ${answers.name ?? 'your client'}`);
     const task = db.$with('task', {}).as(sql`
       insert into ${tasks} (workspace_id, assignee_id, title, contact_id, client_id, order_id, created_at)
       select i.workspace_id, i.owner_id, ${title}, i.id, i.client_id, who.order_id, ${at}::timestamptz

@@ -67,17 +67,26 @@ export interface MatchInput {
  * when the site creates prospects: the e-mail typed next to it is not proof enough to bind the
  * verified account to an existing client.
  */
-export async function matchClient(db: Db, input: MatchInput): Promise<ClientMatch | null> {
-  // Two starts racing to create the same prospect: the loser's statement fails on a unique index,
-  // stores nothing, and the next attempt finds the winner's client.
+export function matchClient(db: Db, input: MatchInput): Promise<ClientMatch | null> {
+  return againOnLostRace(async () => {
+    const { ctes, who } = matchingCtes(db, input);
+    const [row] = await db
+      .with(...ctes)
+      .select({ clientId: who.clientId, match: who.match })
+      .from(who);
+    return row ?? null;
+  });
+}
+
+/**
+ * Runs a statement made with `matchingCtes` again when it lost the race to make a client: two starts
+ * making the same prospect, the loser's statement fails on a unique index and stores nothing; the
+ * next attempt finds the winner's client. A third loss is an error.
+ */
+export async function againOnLostRace<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const { ctes, who } = matchingCtes(db, input);
-      const [row] = await db
-        .with(...ctes)
-        .select({ clientId: who.clientId, match: who.match })
-        .from(who);
-      return row ?? null;
+      return await run();
     } catch (err) {
       if (!isUniqueViolation(err) || attempt === 2) throw err;
     }
@@ -265,19 +274,22 @@ export interface NewTask {
   dueAt?: Date | null;
 }
 
-/** A task's row as inserted; also for statements that insert one beside other rows. */
-export const taskValues = (t: NewTask) => ({
-  workspaceId: t.workspaceId,
-  assigneeId: t.assigneeId,
-  title: t.title.slice(0, 500),
-  contactId: t.contactId ?? null,
-  clientId: t.clientId ?? null,
-  orderId: t.orderId ?? null,
-  dueAt: t.dueAt ?? null,
-});
+/** A task's title as stored: longer ones are cut (also for statements that insert a task themselves). */
+export const taskTitle = (title: string) => title.slice(0, 500);
 
 export async function createTask(db: Db, t: NewTask): Promise<TaskRow> {
-  const [row] = await db.insert(tasks).values(taskValues(t)).returning();
+  const [row] = await db
+    .insert(tasks)
+    .values({
+      workspaceId: t.workspaceId,
+      assigneeId: t.assigneeId,
+      title: taskTitle(t.title),
+      contactId: t.contactId ?? null,
+      clientId: t.clientId ?? null,
+      orderId: t.orderId ?? null,
+      dueAt: t.dueAt ?? null,
+    })
+    .returning();
   return row!;
 }
 
