@@ -459,6 +459,8 @@ describe('two server processes on one PostgreSQL', () => {
     // Assigned while certainly not online: from our socket hearing its own away/offline presence
     // (after the commit) until we next sent "online", the operator's row said not-online. An
     // assignment decided inside that window (assigned_at .. the moment the socket was told) is a violation.
+    // (A pass takes its "now" before it reads the operators; so an assigned_at after the presence was
+    // heard means the pass read them after the commit.)
     const notOnline: string[] = [];
     for (const st of states) {
       const windows: [number, number][] = [];
@@ -474,8 +476,15 @@ describe('two server processes on one PostgreSQL', () => {
         if (c.assignee_id !== st.op.id || !c.assigned_at) continue;
         const decidedFrom = new Date(c.assigned_at).getTime();
         const decidedBy = told.get(c.id)?.get(st.op.id) ?? decidedFrom;
-        if (windows.some(([from, to]) => from <= decidedFrom && decidedBy <= to)) {
-          notOnline.push(`${c.id} to ${st.op.email} at ${new Date(c.assigned_at).toISOString()}`);
+        // Strictly inside: both clocks count whole milliseconds, so a pass whose "now" falls in the
+        // millisecond the presence was heard may have read the operator just before the commit
+        // (its reads follow its "now" by less than a millisecond); only a later millisecond is after.
+        const window = windows.find(([from, to]) => from < decidedFrom && decidedBy < to);
+        if (window) {
+          const [from, to] = window.map((t) => (Number.isFinite(t) ? new Date(t).toISOString() : 'never'));
+          notOnline.push(
+            `${c.id} to ${st.op.email} decided at ${new Date(decidedFrom).toISOString()}, told at ${new Date(decidedBy).toISOString()}; not online from ${from} until ${to}; sent ${st.sent.map((s) => `${s.status}@${s.at}`).join(' ')}; heard ${st.presence.map((p) => `${p.status}@${p.at}`).join(' ')}`,
+          );
         }
       }
     }
