@@ -21,6 +21,8 @@ const USAGE = `Usage: pnpm bench [options]
   --postgres URL   where to create the fresh database (default: DATABASE_URL or ${DEFAULTS.postgresUrl})
   --no-baseline    skip the bare relay
   --cpu-prof DIR   write each server's V8 CPU profile into DIR/<target>/
+  --node-flags=F   extra flags for every server's node, space-separated (e.g. --node-flags="--trace-gc")
+  --output DIR     write what each server printed into DIR/<target>.log
   --json FILE      also write the raw results as JSON
   --sizes-only     print the bundle sizes (widget, inbox) and stop`;
 
@@ -37,6 +39,8 @@ const { values } = parseArgs({
     postgres: { type: 'string' },
     'no-baseline': { type: 'boolean' },
     'cpu-prof': { type: 'string' },
+    'node-flags': { type: 'string' },
+    output: { type: 'string' },
     json: { type: 'string' },
     'sizes-only': { type: 'boolean' },
     help: { type: 'boolean' },
@@ -75,6 +79,8 @@ const opts = {
   postgresUrl: values.postgres ?? DEFAULTS.postgresUrl,
   baseline: !values['no-baseline'],
   cpuProfDir: values['cpu-prof'] ?? null,
+  nodeFlags: (values['node-flags'] ?? '').split(/\s+/).filter(Boolean),
+  outputDir: values.output ?? null,
   log: (line: string) => console.error(`[bench] ${line}`),
 };
 if (opts.operators * 50 < opts.visitors + 20) {

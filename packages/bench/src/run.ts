@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GeneratorConfig, GeneratorResult } from './generator.js';
 import { spawnNode } from './proc.js';
@@ -24,6 +24,10 @@ export interface BenchOptions {
   baseline: boolean;
   /** Write each server's V8 CPU profile (node --cpu-prof) into this folder. */
   cpuProfDir: string | null;
+  /** Extra flags for every server's `node` (the relay's too), e.g. V8's GC flags. */
+  nodeFlags: string[];
+  /** Write what each server printed into this folder as `<target>.log`. */
+  outputDir: string | null;
   log: (line: string) => void;
 }
 
@@ -39,6 +43,8 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
   postgresUrl: process.env.DATABASE_URL?.trim() || DEFAULT_POSTGRES_URL,
   baseline: true,
   cpuProfDir: null,
+  nodeFlags: [],
+  outputDir: null,
 };
 
 export interface BenchRun {
@@ -51,10 +57,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
   const starts: { name: string; start: () => Promise<Target> }[] = [];
   const skipped: string[] = [];
   const nodeArgs = (label: string) => {
-    if (!opts.cpuProfDir) return [];
+    if (!opts.cpuProfDir) return opts.nodeFlags;
     const dir = join(opts.cpuProfDir, label);
     mkdirSync(dir, { recursive: true });
-    return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+    return [...opts.nodeFlags, '--cpu-prof', `--cpu-prof-dir=${dir}`];
   };
   if (opts.baseline)
     starts.push({
@@ -87,7 +93,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
   }
 
   const measured: Measured[] = [];
-  for (const { start } of starts) {
+  for (const { name, start } of starts) {
     const target = await start();
     opts.log(`${target.name}: started (pid ${target.pid}, ${target.url}); driving it…`);
     try {
@@ -99,6 +105,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
       );
     } finally {
       await target.stop();
+      if (opts.outputDir) {
+        mkdirSync(opts.outputDir, { recursive: true });
+        writeFileSync(join(opts.outputDir, `${name}.log`), target.output());
+      }
     }
   }
   return { measured, skipped };

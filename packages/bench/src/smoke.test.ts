@@ -1,3 +1,5 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, runBench } from './run.js';
@@ -6,6 +8,7 @@ import { errorCount, formatTable } from './table.js';
 // A few seconds and a few sockets, so the bench cannot rot; it checks sanity, never speed.
 describe('bench smoke run', () => {
   it('drives the bare relay and Parley on PGlite and prints the table', async () => {
+    const outputDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
     const run = await runBench({
       ...DEFAULTS,
       visitors: 6,
@@ -16,6 +19,9 @@ describe('bench smoke run', () => {
       idle: 20,
       churn: 2,
       db: 'pglite',
+      // Each server's node gets the flags and its output is kept: V8's GC trace shows both.
+      nodeFlags: ['--trace-gc'],
+      outputDir,
       log: () => {},
     });
     expect(run.measured.map((m) => m.target)).toEqual(['bare ws relay', 'Parley, PGlite']);
@@ -34,6 +40,10 @@ describe('bench smoke run', () => {
     const table = formatTable(run.measured);
     expect(table).toContain('round trip p99 (ms)');
     expect(table).toMatch(/delivered msg\/s.*×\d/);
+    for (const name of ['relay', 'pglite']) {
+      expect(readFileSync(join(outputDir, `${name}.log`), 'utf8'), name).toMatch(/Scavenge|Mark-Compact/);
+    }
+    rmSync(outputDir, { recursive: true, force: true });
   });
 });
 

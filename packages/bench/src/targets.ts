@@ -24,6 +24,8 @@ export interface Target {
   operators: { email: string; password: string }[];
   /** PostgreSQL runs beside the server: its processes' CPU is measured too. */
   postgres: boolean;
+  /** What the server printed (stdout and stderr together; the last 500 KB at least). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startRelay(opts: TargetOptions): Promise<Target> {
     pid: proc.pid,
     operators: operatorList(opts.operators),
     postgres: false,
+    output: proc.output,
     async stop() {
       await proc.stop(5000);
     },
@@ -164,6 +167,7 @@ export async function startParley(
       pid: proc.pid,
       operators: operatorList(opts.operators),
       postgres: fresh !== null,
+      output: server.output,
       async stop() {
         await server.stop();
         await release();
