@@ -500,7 +500,7 @@ describe('the widget with the site’s settings', () => {
     await admin.call('PATCH', `/api/v1/users/${admin.userId}`, { avatarUrl: null });
   });
 
-  it('asks for a rating when the chat ends and stores it', async () => {
+  it('asks for a rating when the chat ends and stores it; a reload keeps the ended chat until a new one starts', async () => {
     await admin.settings(BASE);
     const { page, sent } = await visitor();
     const since = operator.mark();
@@ -510,6 +510,13 @@ describe('the widget with the site’s settings', () => {
     operator.send({ type: 'close', contactId });
     await shows(page.getByText('The conversation has ended'));
     await shows(page.getByText('How was the conversation?'));
+    // A reload before rating: the ended conversation is still there, its notice last, and the rating.
+    await page.reload();
+    await shows(msg(page, 'visitor', 'Thanks, that was all.'));
+    await shows(page.getByText('How was the conversation?'));
+    const log = page.locator('.parley-log > *');
+    await expect.poll(() => log.last().textContent()).toContain('The conversation has ended');
+    expect(await page.getByRole('button', { name: 'Start chat' }).count()).toBe(0);
     await noSeriousA11yProblem(page); // the rating
     await page.getByRole('button', { name: '4 out of 5' }).click();
     expect(await page.getByRole('button', { name: '4 out of 5' }).getAttribute('aria-pressed')).toBe('true');
@@ -530,9 +537,18 @@ describe('the widget with the site’s settings', () => {
       `/api/v1/contacts/${contactId}/details`,
     );
     expect(details.csat).toMatchObject({ score: 4, comment: 'Quick and kind.' });
-    // A new conversation can start from here.
+    // Rated, then reloaded: the conversation and the thanks, no second rating form.
+    await page.reload();
+    await shows(msg(page, 'visitor', 'Thanks, that was all.'));
+    await shows(page.locator('.parley-done', { hasText: 'Thank you for your feedback!' }));
+    expect(await page.getByText('How was the conversation?').count()).toBe(0);
+    // A new conversation can start from here, and a reload then shows the questionnaire, not the old chat.
     await page.getByRole('button', { name: 'Start a new conversation' }).click();
     await shows(page.getByRole('button', { name: 'Start chat' }));
+    await page.reload();
+    await page.locator('.parley-launcher').click();
+    await shows(page.getByRole('button', { name: 'Start chat' }));
+    expect(await msg(page, 'visitor', 'Thanks, that was all.').count()).toBe(0);
   });
 
   it('takes a message through the offline form when nobody is online, and says when the team is back', async () => {

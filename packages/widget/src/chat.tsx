@@ -125,10 +125,10 @@ const hhmm = (iso: string) => {
 
 const put = (m: Model, it: Omit<Item, 'order'>) =>
   m.items.set(it.key, { ...it, order: m.items.get(it.key)?.order ?? order++ });
-const note = (m: Model, key: string, body: string) =>
+const note = (m: Model, key: string, body: string, after = m.conn.seq) =>
   put(m, {
     key,
-    seq: m.conn.seq + 0.5,
+    seq: after + 0.5,
     kind: 'system',
     name: '',
     body,
@@ -137,6 +137,19 @@ const note = (m: Model, key: string, body: string) =>
   });
 const pending = (m: Model, p: { clientId: string; body: string; at: string; quoteId?: string | undefined }) =>
   put(m, { key: p.clientId, seq: Number.POSITIVE_INFINITY, kind: 'visitor', name: '', ...p, pending: true });
+/** The questionnaire for a new conversation, nothing of the last one left on screen. */
+const fresh = (m: Model) => {
+  m.items.clear();
+  m.ids.clear();
+  m.ended = false;
+  m.error = '';
+  m.seenSeq = 0;
+  m.live = 0;
+  m.op = null;
+  m.rateId = null;
+  need(m, 'form');
+  m.view = 'form';
+};
 const drop = (m: Model, id: string) => {
   const key = m.ids.get(id);
   if (key) m.items.delete(key);
@@ -230,11 +243,20 @@ const onFrame = (m: Model, f: VisitorOutbound) => {
           'parley: data-user-hash does not match data-user-id (it must be the hex HMAC-SHA256 of the id with the site secret); chatting anonymously',
         );
       }
-      if (m.live < 0) m.live = f.contact ? f.contact.lastSeq : 0;
+      // The conversation that ended before this page loaded comes back (its history follows).
+      const ended = f.contact ? null : m.conn.stored.ended;
+      if (m.live < 0) m.live = f.contact ? f.contact.lastSeq : (ended?.seq ?? 0);
       // Assigned before this page loaded: its "joined" notice would sort above the replayed history.
       m.quietJoin = f.contact !== null && f.contact.status !== 'queued';
       if (f.contact) m.view = 'chat';
-      else if (!m.ended && m.view !== 'sent') {
+      else if (ended && !m.ended) {
+        need(m, 'extras');
+        m.view = 'chat';
+        m.ended = true;
+        m.rateId = ended.id;
+        m.rated = !!ended.rated;
+        note(m, 'end', t.ended, ended.seq);
+      } else if (!m.ended && m.view !== 'sent') {
         need(m, 'form');
         m.view = 'form';
         m.items.clear();
@@ -356,6 +378,11 @@ const onFrame = (m: Model, f: VisitorOutbound) => {
       break;
     case 'error': {
       const c = f.code;
+      // The ended conversation shown again is gone (the connection forgot it): a new one, then.
+      if (c === ErrorCode.NotFound && m.ended && !m.conn.contactId && !m.conn.stored.ended) {
+        fresh(m);
+        break;
+      }
       m.error =
         c === ErrorCode.CaptchaRequired
           ? t.capReq
@@ -707,16 +734,7 @@ function App({ m }: { m: Model }) {
               class="parley-btn"
               onClick={() => {
                 conn.reset();
-                m.items.clear();
-                m.ids.clear();
-                m.ended = false;
-                m.error = '';
-                m.seenSeq = 0;
-                m.live = 0;
-                m.op = null;
-                m.rateId = null;
-                need(m, 'form');
-                m.view = 'form';
+                fresh(m);
                 m.update();
               }}
             >

@@ -469,6 +469,88 @@ describe('Connection against a real ws server', () => {
     expect(t.stored()).toMatchObject({ contactId: null, lastSeq: 0, outbox: [] });
   });
 
+  it('keeps the ended conversation through a reload: its history is asked for again, with the rating', async () => {
+    const t = await setup();
+    const contactId = randomUUID();
+    t.conn.connect();
+    const p0 = await t.peer(0);
+    await p0.next();
+    p0.send(welcome({ id: contactId, lastSeq: 0 }));
+    await p0.next(); // resume
+    const message = (seq: number): VisitorOutbound => ({
+      type: 'message',
+      message: {
+        id: randomUUID(),
+        contactId,
+        seq,
+        author: { kind: 'operator', id: randomUUID(), name: 'Ann' },
+        body: `m${seq}`,
+        quoteId: null,
+        clientId: null,
+        createdAt: new Date().toISOString(),
+        deletedAt: null,
+      },
+    });
+    p0.send(message(1));
+    p0.send(message(2));
+    p0.send({ type: 'closed', contactId });
+    await until(() => t.stored().ended?.id === contactId, 'closed');
+    expect(t.stored()).toMatchObject({ contactId: null, ended: { id: contactId, seq: 2 } });
+    p0.send({ type: 'rated', contactId });
+    await until(() => t.stored().ended?.rated === true, 'rated');
+    t.conn.stop();
+
+    // The next page: no open conversation, so the ended one's history comes back from the start.
+    const again = await setup({ storage: t.map });
+    again.conn.connect();
+    const p = await again.peer(0);
+    await p.next();
+    p.send(welcome(null));
+    expect(await p.next()).toEqual({ type: 'resume', contactId, afterSeq: 0 });
+    expect(again.stored().ended).toEqual({ id: contactId, seq: 2, rated: true });
+    // A new conversation (here from another tab) replaces it.
+    p.send({
+      type: 'queued',
+      contactId: randomUUID(),
+      position: 1,
+      waitingSince: new Date().toISOString(),
+      estimatedWaitSeconds: null,
+      channel: 'chat',
+    });
+    await until(() => again.stored().ended === null, 'the new conversation');
+
+    // "Start a new conversation" forgets it too.
+    const third = await setup({
+      storage: new Map([['parley:abc', JSON.stringify({ token: TOKEN, ended: { id: contactId, seq: 2 } })]]),
+    });
+    third.conn.reset();
+    expect(third.stored().ended).toBeNull();
+  });
+
+  it('forgets an ended conversation the server no longer knows, and asks for it only once', async () => {
+    const contactId = randomUUID();
+    const storage = new Map([
+      ['parley:abc', JSON.stringify({ token: TOKEN, ended: { id: contactId, seq: 3 } })],
+    ]);
+    const t = await setup({ storage });
+    t.conn.connect();
+    const p0 = await t.peer(0);
+    await p0.next();
+    p0.send(welcome(null));
+    expect(await p0.next()).toEqual({ type: 'resume', contactId, afterSeq: 0 });
+    p0.send({ type: 'error', code: ErrorCode.NotFound, message: 'The conversation was not found.' });
+    await until(() => t.stored().ended === null, 'forgotten');
+    expect(t.frames.at(-1)).toMatchObject({ type: 'error', code: ErrorCode.NotFound });
+    // The next connection asks for nothing.
+    p0.ws.close();
+    const p1 = await t.peer(1);
+    await p1.next();
+    p1.send(welcome(null));
+    t.conn.typing(true); // nothing open: not sent either
+    await new Promise((r) => setTimeout(r, 100));
+    expect(p1.frames).toHaveLength(1);
+  });
+
   it('ignores frames that are not JSON and keeps working', async () => {
     const t = await setup();
     t.conn.connect();

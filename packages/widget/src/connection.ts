@@ -58,6 +58,11 @@ export interface Stored {
   cb?: string;
   /** The launcher's name in the visitor's language, for the loader on the next page. */
   label?: string;
+  /**
+   * The conversation that ended on screen (its last seq, whether the visitor rated it): a reload shows
+   * it again, rating and all, until the visitor starts a new one.
+   */
+  ended?: { id: string; seq: number; rated?: boolean } | null;
 }
 
 type HelloInfo = Omit<Extract<VisitorInbound, { type: 'hello' }>, 'type' | 'v' | 'token'>;
@@ -115,6 +120,8 @@ export class Connection {
   /** A `start` not yet answered by `queued`: re-sent after a reconnect if no contact exists. */
   private pendingStart: Extract<VisitorInbound, { type: 'start' }> | null = null;
   private readonly key: string;
+  /** The ended conversation whose history was asked for on this socket, until a message of it comes. */
+  private restoring: string | null = null;
 
   constructor(private readonly o: ConnectionOptions) {
     this.key = `parley:${o.siteKey}`;
@@ -247,7 +254,7 @@ export class Connection {
   reset(): void {
     this.seq = 0;
     this.pendingStart = null;
-    this.save({ contactId: null, lastSeq: 0, outbox: [] });
+    this.save({ contactId: null, lastSeq: 0, outbox: [], ended: null });
   }
 
   private handle(f: VisitorOutbound): void {
@@ -255,20 +262,29 @@ export class Connection {
       case 'welcome':
         this.ready = true;
         this.attempt = 0;
-        this.save({ token: f.token, contactId: f.contact ? f.contact.id : null });
+        // An open conversation (begun in another tab, say) replaces the ended one on screen.
+        this.save({
+          token: f.token,
+          contactId: f.contact ? f.contact.id : null,
+          ...(f.contact && { ended: null }),
+        });
         this.setState('open');
+        this.restoring = null;
         if (f.contact) {
           this.raw({ type: 'resume', contactId: f.contact.id, afterSeq: this.seq });
           this.flush();
         } else if (this.pendingStart) {
           this.raw(this.pendingStart);
+        } else if (this.stored.ended) {
+          this.restoring = this.stored.ended.id;
+          this.raw({ type: 'resume', contactId: this.restoring, afterSeq: this.seq });
         }
         break;
       case 'queued':
       case 'assigned':
         this.pendingStart = null;
         if (f.contactId !== this.contactId) {
-          this.save({ contactId: f.contactId });
+          this.save({ contactId: f.contactId, ended: null });
           this.flush();
         }
         break;
@@ -278,13 +294,25 @@ export class Connection {
       case 'message':
         if (f.message.seq > this.seq) this.seq = f.message.seq;
         if (f.message.clientId) this.drop(f.message.clientId);
+        if (f.message.contactId === this.restoring) this.restoring = null;
         break;
       case 'closed':
-        if (f.contactId === this.contactId) this.save({ contactId: null });
+        if (f.contactId === this.contactId)
+          this.save({ contactId: null, ended: { id: f.contactId, seq: this.seq } });
         break;
+      case 'rated': {
+        const e = this.stored.ended;
+        if (e && e.id === f.contactId) this.save({ ended: { ...e, rated: true } });
+        break;
+      }
       case 'error':
         // A send refused for what it is would be refused again on every reconnect: give it up.
         if (f.ref && REFUSED.includes(f.code)) this.drop(f.ref);
+        // The ended conversation is gone (erased, or this is another visitor now): forget it.
+        if (this.restoring && f.code === ErrorCode.NotFound) {
+          this.restoring = null;
+          this.save({ ended: null });
+        }
         break;
     }
     try {

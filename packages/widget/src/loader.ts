@@ -20,7 +20,14 @@ if (script && !d.getElementById('parley-widget')) {
   const { site: siteKey = '', userId, userHash: hash } = script.dataset;
   let locale = script.dataset.locale;
   let identity = userId && hash ? { userId, hash } : undefined;
-  let stored: { contactId?: string; open?: boolean; color?: string; loc?: string; label?: string } = {};
+  let stored: {
+    contactId?: string;
+    open?: boolean;
+    ended?: object | null;
+    color?: string;
+    loc?: string;
+    label?: string;
+  } = {};
   try {
     stored = JSON.parse(localStorage.getItem(`parley:${siteKey}`) || '{}') || {};
   } catch {}
@@ -129,7 +136,9 @@ if (script && !d.getElementById('parley-widget')) {
   if (Array.isArray(early)) for (const call of early as Call[]) push(call);
   const append = () => {
     d.body.appendChild(host);
-    if (stored.contactId) (w.requestIdleCallback || ((f: () => void) => setTimeout(f, 1)))(load);
+    // An open conversation, or an ended one the panel showed (with its rating), comes back on its own.
+    if (stored.contactId || (stored.open && stored.ended))
+      (w.requestIdleCallback || ((f: () => void) => setTimeout(f, 1)))(load);
   };
   if (d.body) append();
   else d.addEventListener('DOMContentLoaded', append);
