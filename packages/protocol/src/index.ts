@@ -98,6 +98,8 @@ export const ErrorCode = {
   UnknownSite: 'PARLEY_ERR_UNKNOWN_SITE',
   BadOrigin: 'PARLEY_ERR_BAD_ORIGIN',
   RateLimited: 'PARLEY_ERR_RATE_LIMITED',
+  /** What was asked for is someone else's: a phone, e-mail or external id of another client, a taken login. */
+  Conflict: 'PARLEY_ERR_CONFLICT',
   /** The site asks for a captcha on new conversations and none was sent. */
   CaptchaRequired: 'PARLEY_ERR_CAPTCHA_REQUIRED',
   /** The captcha answer was wrong, expired or already used. */

@@ -20,6 +20,7 @@ export const catalog = {
   [ErrorCode.UnknownSite]: { status: 404, message: 'No site has the key "%s".' },
   [ErrorCode.BadOrigin]: { status: 403, message: 'The origin "%s" is not allowed for this site.' },
   [ErrorCode.RateLimited]: { status: 429, message: 'Too many requests; try again in a moment.' },
+  [ErrorCode.Conflict]: { status: 409, message: '%s' },
   [ErrorCode.CaptchaRequired]: {
     status: 400,
     message: 'This site asks for a captcha before a new conversation.',

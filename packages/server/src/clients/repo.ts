@@ -501,6 +501,8 @@ export async function defaultCountryOf(db: Db, workspaceId: string): Promise<str
 // --- clients and orders: writes ----------------------------------------------------------------
 
 const invalid = (message: string): never => fail(ErrorCode.Validation, message);
+/** A number, address or external id that another client of the workspace has: 409, not a bad value. */
+const taken = (message: string): never => fail(ErrorCode.Conflict, message);
 
 /** `responsibleId` must name an active user of the workspace. */
 async function checkResponsible(db: Db, workspaceId: string, id: string | null | undefined, field: string) {
@@ -546,7 +548,7 @@ export async function attachPhones(
     await db.insert(clientPhones).values({ workspaceId, clientId, e164 }).onConflictDoNothing();
     const owner = await clientIdByPhone(db, workspaceId, e164);
     if (owner !== clientId)
-      invalid(`${field}: ${e164} belongs to another client (${await clientName(db, owner)})`);
+      taken(`${field}: ${e164} belongs to another client (${await clientName(db, owner)})`);
   }
 }
 
@@ -561,7 +563,7 @@ export async function attachEmails(
     await db.insert(clientEmails).values({ workspaceId, clientId, email }).onConflictDoNothing();
     const owner = await clientIdByEmail(db, workspaceId, email);
     if (owner !== clientId)
-      invalid(`${field}: ${email} belongs to another client (${await clientName(db, owner)})`);
+      taken(`${field}: ${email} belongs to another client (${await clientName(db, owner)})`);
   }
 }
 
@@ -604,7 +606,7 @@ async function checkExternalId(
   if (!externalId) return;
   const owner = await clientIdByExternalId(db, workspaceId, externalId);
   if (owner && owner !== self) {
-    invalid(`externalId: "${externalId}" belongs to another client (${await clientName(db, owner)})`);
+    taken(`externalId: "${externalId}" belongs to another client (${await clientName(db, owner)})`);
   }
 }
 
@@ -633,7 +635,7 @@ export async function createClient(
       .values({ ...fields, name: fields.name!, workspaceId })
       .onConflictDoNothing()
       .returning({ id: clients.id });
-    if (!c) invalid(`externalId: "${fields.externalId}" belongs to another client`);
+    if (!c) taken(`externalId: "${fields.externalId}" belongs to another client`);
     await attachPhones(tx, workspaceId, c!.id, e164s, 'phones');
     await attachEmails(tx, workspaceId, c!.id, addresses, 'emails');
     return c!.id;
@@ -664,7 +666,7 @@ export async function updateClient(
         .where(eq(clients.id, id));
     } catch (err) {
       // A concurrent write took the external id after the check.
-      if (isUniqueViolation(err)) invalid(`externalId: "${fields.externalId}" belongs to another client`);
+      if (isUniqueViolation(err)) taken(`externalId: "${fields.externalId}" belongs to another client`);
       throw err;
     }
   });

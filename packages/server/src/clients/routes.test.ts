@@ -47,6 +47,8 @@ const call = async (
 const clientCount = async () =>
   (await h.database.db.select().from(clients).where(eq(clients.workspaceId, h.boot.workspaceId))).length;
 const validation = (message: string) => ({ code: ErrorCode.Validation, message });
+/** Someone else's number, address or external id: 409, the value itself is fine. */
+const conflict = (message: string) => ({ code: ErrorCode.Conflict, message });
 
 describe('clients API', () => {
   it('operators read, create clients and add phones and e-mails; changing the rest needs a supervisor; nothing without a session', async () => {
@@ -144,7 +146,7 @@ describe('clients API', () => {
       })
     ).body;
     const before = await clientCount();
-    const cases: [object, ReturnType<typeof validation>][] = [
+    const cases: [object, { code: string; message: string }][] = [
       [{}, validation("body: must have required property 'name'")],
       [{ name: 'X', category: 'gold' }, validation('category: must be equal to constant')],
       [{ name: 'X', nickname: 'Y' }, validation('body: must NOT have additional properties (nickname)')],
@@ -164,20 +166,21 @@ describe('clients API', () => {
       // The client row is inserted first inside the transaction: these prove it is rolled back.
       [
         { name: 'X', phones: ['06 1 234 5678'] },
-        validation('phones: +3612345678 belongs to another client (Owner)'),
+        conflict('phones: +3612345678 belongs to another client (Owner)'),
       ],
       [
         { name: 'X', emails: ['OWN@example.com'] },
-        validation('emails: own@example.com belongs to another client (Owner)'),
+        conflict('emails: own@example.com belongs to another client (Owner)'),
       ],
       [
         { name: 'X', externalId: 'C-100' },
-        validation('externalId: "C-100" belongs to another client (Kovács Bence)'),
+        conflict('externalId: "C-100" belongs to another client (Kovács Bence)'),
       ],
     ];
     for (const [payload, error] of cases) {
       const res = await call(admin, 'POST', '/api/v1/clients', payload);
-      expect({ payload, ...res }).toEqual({ payload, status: 400, body: error });
+      const status = error.code === ErrorCode.Conflict ? 409 : 400;
+      expect({ payload, ...res }).toEqual({ payload, status, body: error });
     }
     expect(await clientCount()).toBe(before);
     expect(owner.phones).toEqual(['+3612345678']);
@@ -202,7 +205,7 @@ describe('clients API', () => {
     const bad: [string, object, number, object][] = [
       [c.id, {}, 400, validation('body: must NOT have fewer than 1 properties')],
       [c.id, { name: '  ' }, 400, validation('name: must not be empty')],
-      [c.id, { externalId: 'O-1' }, 400, validation('externalId: "O-1" belongs to another client (Other)')],
+      [c.id, { externalId: 'O-1' }, 409, conflict('externalId: "O-1" belongs to another client (Other)')],
       [
         '00000000-0000-4000-8000-000000000000',
         { name: 'Y' },
@@ -224,14 +227,14 @@ describe('clients API', () => {
     const b = (await call(admin, 'POST', '/api/v1/clients', { name: 'Bilal', emails: ['bilal@example.ae'] }))
       .body;
     expect(await call(admin, 'POST', `/api/v1/clients/${b.id}/phones`, { phone: '+971501234567' })).toEqual({
-      status: 400,
-      body: validation('phone: +971501234567 belongs to another client (Amira)'),
+      status: 409,
+      body: conflict('phone: +971501234567 belongs to another client (Amira)'),
     });
     expect(
       await call(admin, 'POST', `/api/v1/clients/${a.id}/emails`, { email: 'BILAL@example.ae' }),
     ).toEqual({
-      status: 400,
-      body: validation('email: bilal@example.ae belongs to another client (Bilal)'),
+      status: 409,
+      body: conflict('email: bilal@example.ae belongs to another client (Bilal)'),
     });
     expect(await call(admin, 'POST', `/api/v1/clients/${a.id}/phones`, { phone: 'call me' })).toEqual({
       status: 400,

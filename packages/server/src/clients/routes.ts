@@ -18,7 +18,7 @@ import * as repo from './repo.js';
 
 const IdParams = T.Object({ id: T.String({ format: 'uuid' }) });
 const TaskList = T.Object({ tasks: T.Array(Task) });
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 /**
  * Clients, their numbers, addresses and orders; the caller's tasks. Everyone reads, creates clients

@@ -36,7 +36,10 @@ describe('the team, as an admin runs it', () => {
       role: 'operator',
     });
     expect(again.statusCode).toBe(409);
-    expect(again.json()).toMatchObject({ message: 'email: sup@example.com already has an account' });
+    expect(again.json()).toEqual({
+      code: ErrorCode.Conflict,
+      message: 'email: sup@example.com already has an account',
+    });
   });
 
   it('refuses bad input field by field, and non-admins', async () => {

@@ -135,7 +135,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Db; chat: ChatService }
       if (taken) {
         return reply
           .code(409)
-          .send({ code: ErrorCode.Validation, message: `email: ${email} already has an account` });
+          .send({ code: ErrorCode.Conflict, message: `email: ${email} already has an account` });
       }
       const password = req.body.password ?? generated();
       const user = await createUser(db, { workspaceId: req.user!.workspaceId, ...req.body, email, password });
