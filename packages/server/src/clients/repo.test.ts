@@ -3,7 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalBus } from '../bus.js';
 import { createChatService } from '../chat/service.js';
-import type { Db } from '../db/client.js';
+import { type Db, rowsOf } from '../db/client.js';
 import {
   clientEmails,
   clientPhones,
@@ -27,6 +27,7 @@ import {
   identifyContact,
   type MatchInput,
   matchClient,
+  matchingCtes,
   ownerOf,
   toTask,
   VIP_PRIORITY,
@@ -302,6 +303,31 @@ describe('matchClient', () => {
     ).toEqual({ clientId: made!.clientId, match: 'email' });
     expect(statements).toBe(1);
     expect(await t.clientCount()).toBe(before);
+  });
+
+  it('looks a client up by its keys, not by reading every client of the workspace', async () => {
+    const t = await tenant();
+    // A workspace with many clients, the tables never analyzed (as on a young installation): a plan
+    // that starts from the workspace's clients reads every one of them for each new chat.
+    await db.execute(sql`insert into ${clients} (workspace_id, name, category)
+      select ${t.ws}::uuid, 'Client ' || g, 'regular' from generate_series(1, 3000) g`);
+    const known = await t.client('Known', { emails: ['known@example.com'], phones: ['+36301112233'] });
+    const visitorId = await t.visitor();
+    const input = t.input({ visitorId, answers: { email: 'known@example.com', phone: '+36 30 111 2233' } });
+    const { ctes, who } = matchingCtes(db, input);
+    const query = db
+      .with(...ctes)
+      .select({ clientId: who.clientId, match: who.match })
+      .from(who);
+    const [plan] = await rowsOf<{ 'QUERY PLAN': unknown }>(db, sql`explain (analyze, format json) ${query}`);
+    /** Rows each scan of `clients` produced, over all its loops. */
+    const clientRows = (node: Record<string, unknown>): number =>
+      (node['Relation Name'] === 'clients' ? Number(node['Actual Rows']) * Number(node['Actual Loops']) : 0) +
+      ((node.Plans as Record<string, unknown>[] | undefined) ?? []).reduce((n, p) => n + clientRows(p), 0);
+    const raw = plan!['QUERY PLAN'];
+    const tree = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: Record<string, unknown> }[];
+    expect(clientRows(tree[0]!.Plan)).toBeLessThanOrEqual(4);
+    expect(await matchClient(db, input)).toEqual({ clientId: known, match: 'email' });
   });
 
   it('two starts racing with the same new e-mail end on one prospect', async () => {
