@@ -1,5 +1,5 @@
 import { ErrorCode } from '@parley/protocol';
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../bootstrap.js';
 import { systemClock } from '../clock.js';
@@ -99,6 +99,43 @@ describe('group commit of messages', () => {
         (await database.db.select({ s: contacts.lastSeq }).from(contacts).where(eq(contacts.id, id)))[0]!.s,
       ).toBe(10);
     }
+  });
+
+  it('finds its conversations by primary key, not by reading every conversation', async () => {
+    // Thousands of conversations, the table never analyzed: planned for the 100 rows PostgreSQL
+    // assumes of a JSON recordset, the update read the whole table for a group of a few messages.
+    await database.db.execute(sql`insert into ${contacts} (workspace_id, site_id, status)
+      select ${workspaceId}::uuid, ${siteId}::uuid, 'closed' from generate_series(1, 5000)`);
+    const ids = await newContacts(3);
+    let group: SQL | null = null;
+    const capturing = new Proxy(database.db, {
+      get(target, prop, receiver) {
+        if (prop === 'execute') {
+          return (query: SQL) => {
+            group = query;
+            return target.execute(query);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const writer = createMessageWriter({ db: capturing, clock: systemClock });
+    await Promise.all(ids.map((id, i) => says(writer, id, `k${i}`, 'hello')));
+    expect(group).not.toBeNull();
+    // Run again (its conversations moved on, so it writes nothing) and count what it read.
+    const [plan] = await rowsOf<{ 'QUERY PLAN': unknown }>(
+      database.db,
+      sql`explain (analyze, format json) ${group!}`,
+    );
+    const raw = plan!['QUERY PLAN'];
+    const tree = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: Record<string, unknown> }[];
+    /** Rows each scan of `contacts` produced, over all its loops. */
+    const contactRows = (node: Record<string, unknown>): number =>
+      (node['Relation Name'] === 'contacts' && String(node['Node Type']).includes('Scan')
+        ? Number(node['Actual Rows']) * Number(node['Actual Loops'])
+        : 0) +
+      ((node.Plans as Record<string, unknown>[] | undefined) ?? []).reduce((n, p) => n + contactRows(p), 0);
+    expect(contactRows(tree[0]!.Plan)).toBeLessThanOrEqual(ids.length);
   });
 
   it('writes each later message of a remembered conversation in one statement, with no re-read', async () => {

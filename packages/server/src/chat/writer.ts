@@ -254,6 +254,9 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
       // The rows as they are: the recordset reads their own (camelCase) keys, no copies made.
       const msgs = values.filter((m) => !stale.has(m.contactId));
       // One statement: each conversation still as remembered gets its new state and its messages.
+      // The conversations are named by `any(array(...))` beside the join: PostgreSQL takes a JSON
+      // recordset for 100 rows and, with a few thousand conversations, read them all for a group of
+      // five; a list of ids it expects to be short leads it to the primary key.
       const updated = await rowsOf<{ id: string }>(
         db,
         sql`
@@ -274,7 +277,8 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
             first_response_at = v.first_response_at,
             status = v.status
           from v
-          where c.id = v.id and c.last_seq = v.was_seq and c.status = v.was_status
+          where c.id = any(array(select id from v)) and c.id = v.id
+            and c.last_seq = v.was_seq and c.status = v.was_status
             and c.assignee_id is not distinct from v.was_assignee
           returning c.id
         ), stored as (

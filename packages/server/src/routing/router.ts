@@ -148,7 +148,7 @@ export function createRouter(deps: {
         ), assigned as (
           update ${contacts} c set status = 'assigned', assignee_id = d.operator_id,
             assigned_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
-          from d where c.id = d.contact_id
+          from d where c.id = any(array(select contact_id from d)) and c.id = d.contact_id
         ), audit as (
           insert into ${contactEvents} (contact_id, kind, data, created_at)
           select contact_id, 'assigned', jsonb_build_object('operatorId', operator_id, 'reason', reason),
