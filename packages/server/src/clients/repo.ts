@@ -143,14 +143,15 @@ export function matchingCtes(db: Db, input: MatchInput, onlyIf?: SQL) {
   // The keys lead to the clients, one primary-key lookup each: as a plain join, a plan made while the
   // tables were young (no statistics yet) read every client of the workspace for each new chat (3,000
   // rows per chat with 3,000 clients). `limit 1` keeps the lookup a subquery the planner cannot turn
-  // back into that join. The owner is the responsible employee of the client's newest open order who
+  // back into that join, and the workspace is checked outside it, so that only the primary key can
+  // serve it (inside, the planner chose the workspace's index and read every client again). The owner is the responsible employee of the client's newest open order who
   // still works here.
   const found = db.$with('found', {}).as(sql`select m.match, m.client_id, c.category::text as category,
       own.owner_id, own.order_id
     from (${matches}) as m(match, client_id)
     join lateral (
-      select category from ${clients} where id = m.client_id and workspace_id = ${ws} limit 1
-    ) c on true
+      select category, workspace_id from ${clients} where id = m.client_id limit 1
+    ) c on c.workspace_id = ${ws}
     left join lateral (
       select u.id as owner_id, o.id as order_id from ${orders} o
       join ${users} u on u.id = o.responsible_id and u.workspace_id = ${ws} and u.deactivated_at is null
