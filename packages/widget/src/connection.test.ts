@@ -51,6 +51,22 @@ const welcome = (contact: { id: string; lastSeq: number } | null): VisitorOutbou
   contact: contact && { ...contact, status: 'assigned' },
 });
 
+/** An operator's message `m<seq>` in the conversation. */
+const operatorMessage = (contactId: string, seq: number): VisitorOutbound => ({
+  type: 'message',
+  message: {
+    id: randomUUID(),
+    contactId,
+    seq,
+    author: { kind: 'operator', id: randomUUID(), name: 'Bob' },
+    body: `m${seq}`,
+    quoteId: null,
+    clientId: null,
+    createdAt: new Date().toISOString(),
+    deletedAt: null,
+  },
+});
+
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -112,6 +128,16 @@ async function setup(
   };
   const stored = (): Stored => JSON.parse(map.get('parley:abc') || '{}');
   return { wss, conn, peer, peers, attempts, urls, states, frames, stored, map };
+}
+
+/** Connects, is welcomed into an open conversation and answers its `resume`: the socket, ready. */
+async function inConversation(t: Awaited<ReturnType<typeof setup>>, contactId: string) {
+  t.conn.connect();
+  const p0 = await t.peer(0);
+  await p0.next(); // hello
+  p0.send(welcome({ id: contactId, lastSeq: 0 }));
+  await p0.next(); // resume
+  return p0;
 }
 
 const until = async (cond: () => boolean, what: string) => {
@@ -322,11 +348,7 @@ describe('Connection against a real ws server', () => {
   it('drops a message the server refused for good, but keeps one that failed for a passing reason', async () => {
     const t = await setup();
     const contactId = randomUUID();
-    t.conn.connect();
-    const p0 = await t.peer(0);
-    await p0.next();
-    p0.send(welcome({ id: contactId, lastSeq: 0 }));
-    await p0.next(); // resume
+    const p0 = await inConversation(t, contactId);
     const refused = t.conn.send('refused');
     const passing = t.conn.send('passing');
     await p0.next();
@@ -369,21 +391,7 @@ describe('Connection against a real ws server', () => {
     await p0.next();
     p0.send(welcome({ id: contactId, lastSeq: 3 }));
     expect(await p0.next()).toEqual({ type: 'resume', contactId, afterSeq: 0 });
-    for (const seq of [1, 2, 3])
-      p0.send({
-        type: 'message',
-        message: {
-          id: randomUUID(),
-          contactId,
-          seq,
-          author: { kind: 'operator', id: randomUUID(), name: 'Bob' },
-          body: `m${seq}`,
-          quoteId: null,
-          deletedAt: null,
-          clientId: null,
-          createdAt: new Date().toISOString(),
-        },
-      });
+    for (const seq of [1, 2, 3]) p0.send(operatorMessage(contactId, seq));
     await until(() => t.conn.seq === 3, 'seq 3');
     p0.ws.close(1001);
 
@@ -472,27 +480,9 @@ describe('Connection against a real ws server', () => {
   it('keeps the ended conversation through a reload: its history is asked for again, with the rating', async () => {
     const t = await setup();
     const contactId = randomUUID();
-    t.conn.connect();
-    const p0 = await t.peer(0);
-    await p0.next();
-    p0.send(welcome({ id: contactId, lastSeq: 0 }));
-    await p0.next(); // resume
-    const message = (seq: number): VisitorOutbound => ({
-      type: 'message',
-      message: {
-        id: randomUUID(),
-        contactId,
-        seq,
-        author: { kind: 'operator', id: randomUUID(), name: 'Ann' },
-        body: `m${seq}`,
-        quoteId: null,
-        clientId: null,
-        createdAt: new Date().toISOString(),
-        deletedAt: null,
-      },
-    });
-    p0.send(message(1));
-    p0.send(message(2));
+    const p0 = await inConversation(t, contactId);
+    p0.send(operatorMessage(contactId, 1));
+    p0.send(operatorMessage(contactId, 2));
     p0.send({ type: 'closed', contactId });
     await until(() => t.stored().ended?.id === contactId, 'closed');
     expect(t.stored()).toMatchObject({ contactId: null, ended: { id: contactId, seq: 2 } });
