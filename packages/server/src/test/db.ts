@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { SQLWrapper } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { type Database, type Db, openDatabase } from '../db/client.js';
+import { type Database, type Db, openDatabase, rowsOf } from '../db/client.js';
 import { takeRoutingLock } from '../routing/repo.js';
 
 /**
@@ -72,3 +74,38 @@ export async function holdRoutingLock(
     },
   };
 }
+
+/**
+ * The rows a statement's plan reads from `table` (every scan of it, over all its loops), by running it
+ * under `EXPLAIN ANALYZE` in a transaction that is rolled back: a plan that reads a whole table where
+ * a primary key would do shows as thousands.
+ */
+export async function rowsReadFrom(db: Db, query: SQLWrapper, table: string): Promise<number> {
+  let read = Number.NaN;
+  const rolledBack = new Error('rolled back');
+  await db
+    .transaction(async (tx) => {
+      const [row] = await rowsOf<{ 'QUERY PLAN': unknown }>(tx, sql`explain (analyze, format json) ${query}`);
+      const raw = row!['QUERY PLAN'];
+      const [plan] = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
+      read = scanned(plan!.Plan, table);
+      throw rolledBack;
+    })
+    .catch((err: unknown) => {
+      if (err !== rolledBack) throw err;
+    });
+  return read;
+}
+
+type PlanNode = {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+};
+
+const scanned = (node: PlanNode, table: string): number =>
+  (node['Relation Name'] === table && node['Node Type'].includes('Scan')
+    ? node['Actual Rows'] * node['Actual Loops']
+    : 0) + (node.Plans ?? []).reduce((n, p) => n + scanned(p, table), 0);
