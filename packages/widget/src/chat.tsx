@@ -138,7 +138,7 @@ const note = (m: Model, key: string, body: string, after = m.conn.seq) =>
 const pending = (m: Model, p: { clientId: string; body: string; at: string; quoteId?: string | undefined }) =>
   put(m, { key: p.clientId, seq: Number.POSITIVE_INFINITY, kind: 'visitor', name: '', ...p, pending: true });
 /** The questionnaire for a new conversation, nothing of the last one left on screen. */
-const fresh = (m: Model) => {
+const startOver = (m: Model) => {
   m.items.clear();
   m.ids.clear();
   m.ended = false;
@@ -380,7 +380,7 @@ const onFrame = (m: Model, f: VisitorOutbound) => {
       const c = f.code;
       // The ended conversation shown again is gone (the connection forgot it): a new one, then.
       if (c === ErrorCode.NotFound && m.ended && !m.conn.contactId && !m.conn.stored.ended) {
-        fresh(m);
+        startOver(m);
         break;
       }
       m.error =
@@ -734,7 +734,7 @@ function App({ m }: { m: Model }) {
               class="parley-btn"
               onClick={() => {
                 conn.reset();
-                fresh(m);
+                startOver(m);
                 m.update();
               }}
             >

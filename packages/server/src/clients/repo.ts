@@ -144,8 +144,8 @@ export function matchingCtes(db: Db, input: MatchInput, onlyIf?: SQL) {
   // tables were young (no statistics yet) read every client of the workspace for each new chat (3,000
   // rows per chat with 3,000 clients). `limit 1` keeps the lookup a subquery the planner cannot turn
   // back into that join, and the workspace is checked outside it, so that only the primary key can
-  // serve it (inside, the planner chose the workspace's index and read every client again). The owner is the responsible employee of the client's newest open order who
-  // still works here.
+  // serve it (inside, the planner chose the workspace's index and read every client again).
+  // The owner is the responsible employee of the client's newest open order who still works here.
   const found = db.$with('found', {}).as(sql`select m.match, m.client_id, c.category::text as category,
       own.owner_id, own.order_id
     from (${matches}) as m(match, client_id)

@@ -126,7 +126,9 @@ export function createRouter(deps: {
       const items = new Map(queue.map((q) => [q.id, q]));
       // Every write of the pass in one statement: one round trip whatever the number of decisions
       // (the assignment, its audit event, the round-robin turn, the operators' last assignment),
-      // and the transaction's COMMIT goes out right behind it.
+      // and the transaction's COMMIT goes out right behind it. The contacts are named by
+      // `any(array(...))` beside the join, as in the writer's group: a JSON recordset counts as 100
+      // rows to the planner, which then read every conversation instead of using the primary key.
       const rows = decisions.map((d) => {
         const item = items.get(d.itemId)!;
         return {
