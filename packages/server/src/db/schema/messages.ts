@@ -1,4 +1,4 @@
-import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, ts } from './_columns.js';
 import { contacts } from './contacts.js';
 
@@ -22,10 +22,12 @@ export const messages = pgTable(
     /** The operator who deleted it; the body stays in contact_events (`message_deleted`). */
     deletedBy: uuid('deleted_by'),
   },
+  // A conversation's messages are read in seq order (seq follows the time); a third index, on
+  // (contact_id, created_at), cost a quarter of PostgreSQL's time per stored message and no
+  // statement used it (migration 0005).
   (t) => [
     uniqueIndex('messages_contact_seq_idx').on(t.contactId, t.seq),
     uniqueIndex('messages_contact_client_idx').on(t.contactId, t.clientId),
-    index('messages_contact_created_idx').on(t.contactId, t.createdAt),
   ],
 );
 export type MessageRow = typeof messages.$inferSelect;
