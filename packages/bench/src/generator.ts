@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { PROTOCOL_VERSION } from '@parley/protocol';
 import { WebSocket } from 'ws';
+import { type WalTotals, walReader } from './pg.js';
 import { cpuMs, percentiles, postgresCpuMs, rssBytes } from './proc.js';
 
 export interface GeneratorConfig {
@@ -30,6 +31,8 @@ export interface GeneratorConfig {
   serverPid: number;
   /** Also measure the CPU of the machine's `postgres` processes. */
   postgresCpu: boolean;
+  /** The server's PostgreSQL database: the cluster's WAL is read at the window's edges. */
+  databaseUrl: string | null;
   hardDeadlineMs: number;
 }
 
@@ -58,6 +61,11 @@ export interface GeneratorResult {
   rssEnd: number | null;
   serverCpuPer1k: number | null;
   postgresCpuPer1k: number | null;
+  /** WAL the whole cluster wrote in the window, per delivered message (PostgreSQL only). */
+  walBytesPerMessage: number | null;
+  walRecordsPerMessage: number | null;
+  /** Full-page images per 1,000 delivered messages: many when a checkpoint fell in the window. */
+  walFpiPer1k: number | null;
   serverCpuPercent: number | null;
   generatorCpuPercent: number;
   generatorLoopP99: number;
@@ -459,6 +467,9 @@ async function main(): Promise<GeneratorResult> {
   let rr = 0;
   let cpu0: number | null = null;
   let pg0 = 0;
+  // Opened before the load: reading it at the window's edges is one round trip, no connection setup.
+  const wal = config.databaseUrl ? await walReader(config.databaseUrl) : null;
+  let wal0: WalTotals | null = null;
   let gen0: NodeJS.CpuUsage = process.cpuUsage();
   const LOOP_RESOLUTION_MS = 10;
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -493,6 +504,7 @@ async function main(): Promise<GeneratorResult> {
         cpu0 = cpuMs(config.serverPid);
         pg0 = config.postgresCpu ? postgresCpuMs() : 0;
         gen0 = process.cpuUsage();
+        wal0 = wal ? await wal.read() : null;
         loop.enable();
       }
       const due = Math.floor(((t - tStart) / 1000) * visitorRate) - issued;
@@ -527,6 +539,8 @@ async function main(): Promise<GeneratorResult> {
   const cpu1 = cpuMs(config.serverPid);
   const pg1 = config.postgresCpu ? postgresCpuMs() : 0;
   const gen = process.cpuUsage(gen0);
+  const wal1 = wal ? await wal.read() : null;
+  await wal?.close();
   loop.disable();
 
   // --- drain: wait (bounded) for the answers to what was sent in the window --------------------
@@ -551,6 +565,9 @@ async function main(): Promise<GeneratorResult> {
   const delivered = ackedInWindow;
   const per1k = (ms: number | null) => (ms !== null && delivered > 0 ? (ms / delivered) * 1000 : null);
   const serverCpu = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
+  const perMessage = (of: (w: WalTotals) => number) =>
+    wal0 && wal1 && delivered > 0 ? (of(wal1) - of(wal0)) / delivered : null;
+  const fpiPerMessage = perMessage((w) => w.fpi);
 
   stopping = true;
   for (const v of [...idle, ...chatting]) v.ws.terminate();
@@ -576,6 +593,9 @@ async function main(): Promise<GeneratorResult> {
     rssEnd,
     serverCpuPer1k: per1k(serverCpu),
     postgresCpuPer1k: config.postgresCpu ? per1k(pg1 - pg0) : null,
+    walBytesPerMessage: perMessage((w) => w.bytes),
+    walRecordsPerMessage: perMessage((w) => w.records),
+    walFpiPer1k: fpiPerMessage === null ? null : fpiPerMessage * 1000,
     serverCpuPercent: serverCpu !== null ? (serverCpu / (config.seconds * 1000)) * 100 : null,
     generatorCpuPercent: ((gen.user + gen.system) / 1000 / (config.seconds * 1000)) * 100,
     // The histogram holds the timer's whole interval (an idle loop reads the resolution): the delay

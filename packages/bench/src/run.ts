@@ -131,6 +131,7 @@ async function drive(target: Target, opts: BenchOptions): Promise<GeneratorResul
     churnPerSecond: opts.churn,
     serverPid: target.pid,
     postgresCpu: target.postgres,
+    databaseUrl: target.databaseUrl,
     hardDeadlineMs,
   };
   const gen = spawnNode(

@@ -35,6 +35,7 @@ describe('bench smoke run', () => {
       expect(result.assignUnderLoadCount, target).toBeGreaterThan(0);
       expect(result.rssPerIdleSocket, target).not.toBeNull();
       expect(result.serverCpuPer1k, target).toBeGreaterThan(0);
+      expect(result.walBytesPerMessage, `${target}: no PostgreSQL, no WAL figure`).toBeNull();
       expect(errorCount(result), `${target}: ${JSON.stringify(result.errors)}`).toBe(0);
     }
     const table = formatTable(run.measured);
@@ -45,6 +46,38 @@ describe('bench smoke run', () => {
     }
     rmSync(outputDir, { recursive: true, force: true });
   });
+});
+
+describe('bench smoke run on PostgreSQL', () => {
+  it.runIf(process.env.DATABASE_URL)(
+    'measures what persisting the messages cost PostgreSQL: CPU and WAL',
+    async () => {
+      const run = await runBench({
+        ...DEFAULTS,
+        visitors: 6,
+        operators: 2,
+        rate: 30,
+        seconds: 3,
+        warmup: 1,
+        idle: 10,
+        churn: 1,
+        db: 'postgres',
+        baseline: false,
+        postgresUrl: process.env.DATABASE_URL!,
+        log: () => {},
+      });
+      const [measured] = run.measured;
+      expect(measured?.target).toBe('Parley, PostgreSQL');
+      const r = measured!.result;
+      expect(errorCount(r), JSON.stringify(r.errors)).toBe(0);
+      expect(r.postgresCpuPer1k).toBeGreaterThan(0);
+      // Every stored message is at least its row's insert: one WAL record, well over 100 bytes.
+      expect(r.walRecordsPerMessage).toBeGreaterThanOrEqual(1);
+      expect(r.walBytesPerMessage).toBeGreaterThan(100);
+      expect(r.walFpiPer1k).toBeGreaterThanOrEqual(0);
+      expect(formatTable(run.measured)).toMatch(/\| PostgreSQL WAL per message \(bytes\) +\| +[\d,]+ \|/);
+    },
+  );
 });
 
 describe('bundle sizes in the bench', () => {

@@ -44,6 +44,20 @@ const ROWS: Row[] = [
   },
   { label: 'server CPU per 1,000 msgs (ms)', value: (r) => r.serverCpuPer1k, digits: 1 },
   { label: 'PostgreSQL CPU per 1,000 msgs (ms)', value: (r) => r.postgresCpuPer1k, digits: 1, noRatio: true },
+  // The whole cluster's WAL in the window (pg_stat_wal): what persisting a message costs the disk.
+  { label: 'PostgreSQL WAL per message (bytes)', value: (r) => r.walBytesPerMessage, noRatio: true },
+  {
+    label: 'PostgreSQL WAL records per message',
+    value: (r) => r.walRecordsPerMessage,
+    digits: 1,
+    noRatio: true,
+  },
+  {
+    label: 'PostgreSQL full-page images per 1,000 msgs',
+    value: (r) => r.walFpiPer1k,
+    digits: 1,
+    noRatio: true,
+  },
   { label: 'server CPU (% of one core)', value: (r) => r.serverCpuPercent, digits: 0 },
   { label: 'generator CPU (% of one core)', value: (r) => r.generatorCpuPercent, digits: 0, noRatio: true },
   // What the measuring side itself adds to every latency above: its own event loop's stalls.

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { bootstrap, openDatabase } from '@parley/server';
+import { driver } from './pg.js';
 import { type Child, freePort, spawnNode } from './proc.js';
 
 /** The repository root (this file is packages/bench/{src,dist}/targets.*). */
@@ -24,6 +24,8 @@ export interface Target {
   operators: { email: string; password: string }[];
   /** PostgreSQL runs beside the server: its processes' CPU is measured too. */
   postgres: boolean;
+  /** The server's PostgreSQL database (its WAL is measured too); null on PGlite and the relay. */
+  databaseUrl: string | null;
   /** What the server printed (stdout and stderr together; the last 500 KB at least). */
   output(): string;
   stop(): Promise<void>;
@@ -57,6 +59,7 @@ export async function startRelay(opts: TargetOptions): Promise<Target> {
     pid: proc.pid,
     operators: operatorList(opts.operators),
     postgres: false,
+    databaseUrl: null,
     output: proc.output,
     async stop() {
       await proc.stop(5000);
@@ -65,18 +68,6 @@ export async function startRelay(opts: TargetOptions): Promise<Target> {
 }
 
 // --- PostgreSQL -------------------------------------------------------------------------------
-
-interface Sql {
-  unsafe(query: string): Promise<unknown[]>;
-  end(options?: { timeout?: number }): Promise<void>;
-}
-type Postgres = (url: string, options: Record<string, unknown>) => Sql;
-
-/** The `postgres` driver the server depends on (the bench needs no copy of its own). */
-async function driver(): Promise<Postgres> {
-  const path = createRequire(join(repoRoot, 'packages/server/package.json')).resolve('postgres');
-  return ((await import(pathToFileURL(path).href)) as { default: Postgres }).default;
-}
 
 /** True when PostgreSQL answers at `url` within a few seconds. */
 export async function postgresReachable(url: string): Promise<boolean> {
@@ -167,6 +158,7 @@ export async function startParley(
       pid: proc.pid,
       operators: operatorList(opts.operators),
       postgres: fresh !== null,
+      databaseUrl: fresh?.url ?? null,
       output: server.output,
       async stop() {
         await server.stop();
