@@ -470,6 +470,14 @@ async function main(): Promise<GeneratorResult> {
   // Opened before the load: reading it at the window's edges is one round trip, no connection setup.
   const wal = config.databaseUrl ? await walReader(config.databaseUrl) : null;
   let wal0: WalTotals | null = null;
+  // pg_stat_wal came with PostgreSQL 14: on an older one the WAL rows print "—".
+  const readWal = () =>
+    wal
+      ? wal.read().catch((err: unknown) => {
+          console.error(`WAL figures skipped: ${(err as Error).message}`);
+          return null;
+        })
+      : null;
   let gen0: NodeJS.CpuUsage = process.cpuUsage();
   const LOOP_RESOLUTION_MS = 10;
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -504,7 +512,7 @@ async function main(): Promise<GeneratorResult> {
         cpu0 = cpuMs(config.serverPid);
         pg0 = config.postgresCpu ? postgresCpuMs() : 0;
         gen0 = process.cpuUsage();
-        wal0 = wal ? await wal.read() : null;
+        wal0 = await readWal();
         loop.enable();
       }
       const due = Math.floor(((t - tStart) / 1000) * visitorRate) - issued;
@@ -539,7 +547,7 @@ async function main(): Promise<GeneratorResult> {
   const cpu1 = cpuMs(config.serverPid);
   const pg1 = config.postgresCpu ? postgresCpuMs() : 0;
   const gen = process.cpuUsage(gen0);
-  const wal1 = wal ? await wal.read() : null;
+  const wal1 = wal0 ? await readWal() : null;
   await wal?.close();
   loop.disable();
 

@@ -6,23 +6,27 @@ import { DEFAULTS, runBench } from './run.js';
 import { errorCount, formatTable } from './table.js';
 
 // A few seconds and a few sockets, so the bench cannot rot; it checks sanity, never speed.
+const SMALL = {
+  ...DEFAULTS,
+  visitors: 6,
+  operators: 2,
+  rate: 30,
+  seconds: 3,
+  warmup: 1,
+  idle: 20,
+  churn: 2,
+  log: () => {},
+};
+
 describe('bench smoke run', () => {
   it('drives the bare relay and Parley on PGlite and prints the table', async () => {
     const outputDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
     const run = await runBench({
-      ...DEFAULTS,
-      visitors: 6,
-      operators: 2,
-      rate: 30,
-      seconds: 3,
-      warmup: 1,
-      idle: 20,
-      churn: 2,
+      ...SMALL,
       db: 'pglite',
       // Each server's node gets the flags and its output is kept: V8's GC trace shows both.
       nodeFlags: ['--trace-gc'],
       outputDir,
-      log: () => {},
     });
     expect(run.measured.map((m) => m.target)).toEqual(['bare ws relay', 'Parley, PGlite']);
     for (const { target, result } of run.measured) {
@@ -53,18 +57,10 @@ describe('bench smoke run on PostgreSQL', () => {
     'measures what persisting the messages cost PostgreSQL: CPU and WAL',
     async () => {
       const run = await runBench({
-        ...DEFAULTS,
-        visitors: 6,
-        operators: 2,
-        rate: 30,
-        seconds: 3,
-        warmup: 1,
-        idle: 10,
-        churn: 1,
+        ...SMALL,
         db: 'postgres',
         baseline: false,
         postgresUrl: process.env.DATABASE_URL!,
-        log: () => {},
       });
       const [measured] = run.measured;
       expect(measured?.target).toBe('Parley, PostgreSQL');
