@@ -1,5 +1,5 @@
 import { ErrorCode } from '@parley/protocol';
-import { asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { asc, eq, inArray, type Query, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../bootstrap.js';
 import { systemClock } from '../clock.js';
@@ -7,7 +7,7 @@ import { loadConfig } from '../config.js';
 import { type Db, rowsOf } from '../db/client.js';
 import { contacts, messages, sites, users } from '../db/schema/index.js';
 import { fail } from '../errors.js';
-import { openTestDatabase, rowsReadFrom } from '../test/db.js';
+import { openTestDatabase, rowsReadFrom, watchingStatements } from '../test/db.js';
 import { createMessageWriter } from './writer.js';
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -23,16 +23,8 @@ beforeAll(async () => {
   workspaceId = boot.workspaceId;
   siteId = (await database.db.select({ id: sites.id }).from(sites))[0]!.id;
   // Count the writes the writer makes: the figure group commit is about.
-  db = new Proxy(database.db, {
-    get(target, prop, receiver) {
-      if (prop === 'execute') {
-        return (...args: Parameters<Db['execute']>) => {
-          statements += 1;
-          return target.execute(...args);
-        };
-      }
-      return Reflect.get(target, prop, receiver);
-    },
+  db = watchingStatements(database.db, () => {
+    statements += 1;
   });
 });
 afterAll(() => database.close());
@@ -107,17 +99,9 @@ describe('group commit of messages', () => {
     await database.db.execute(sql`insert into ${contacts} (workspace_id, site_id, status)
       select ${workspaceId}::uuid, ${siteId}::uuid, 'closed' from generate_series(1, 5000)`);
     const ids = await newContacts(3);
-    let group: SQL | null = null;
-    const capturing = new Proxy(database.db, {
-      get(target, prop, receiver) {
-        if (prop === 'execute') {
-          return (query: SQL) => {
-            group = query;
-            return target.execute(query);
-          };
-        }
-        return Reflect.get(target, prop, receiver);
-      },
+    let group: Query | null = null;
+    const capturing = watchingStatements(database.db, (q) => {
+      group = q;
     });
     const writer = createMessageWriter({ db: capturing, clock: systemClock });
     await Promise.all(ids.map((id, i) => says(writer, id, `k${i}`, 'hello')));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
-import { type Db, hasPgCode, idIn, rowsOf } from '../db/client.js';
+import { type Db, hasPgCode, idIn, statement } from '../db/client.js';
 import { type ContactRow, contacts, type MessageRow, messages } from '../db/schema/index.js';
 import { ParleyError } from '../errors.js';
 import { previewOf, toMessage } from './repo.js';
@@ -42,6 +42,46 @@ const MAX_ATTEMPTS = 8;
  * shared conversations in turn (deadlock_detected).
  */
 const goesAgain = (err: unknown) => hasPgCode(err, '23505') || hasPgCode(err, '40P01');
+
+/**
+ * The group's one statement: each conversation still as remembered gets its new state and its
+ * messages. The conversations are named by `any(array(...))` beside the join: PostgreSQL takes a JSON
+ * recordset for 100 rows and, with a few thousand conversations, read them all for a group of five; a
+ * list of ids it expects to be short leads it to the primary key. Its text is built once: only the
+ * values travel (`statement`).
+ */
+const writeStatement = statement<{ id: string }, 'msgs' | 'changes' | 'at'>(
+  sql`
+    with m as (
+      select * from json_to_recordset(${sql.placeholder('msgs')}::text::json) as x(id uuid, "contactId" uuid,
+        seq int, "authorKind" text, "authorId" uuid, "authorName" text, body text, "quoteId" uuid,
+        "clientId" text)
+    ), v as (
+      select * from json_to_recordset(${sql.placeholder('changes')}::text::json) as v(id uuid, was_seq int,
+        was_status text, was_assignee uuid, last_seq int, preview text, first_response_at timestamptz,
+        status text)
+    ), updated as (
+      update ${contacts} c set
+        last_seq = v.last_seq,
+        last_message_preview = v.preview,
+        last_message_at = ${sql.placeholder('at')}::timestamptz,
+        updated_at = ${sql.placeholder('at')}::timestamptz,
+        first_response_at = v.first_response_at,
+        status = v.status
+      from v
+      where c.id = any(array(select id from v)) and c.id = v.id
+        and c.last_seq = v.was_seq and c.status = v.was_status
+        and c.assignee_id is not distinct from v.was_assignee
+      returning c.id
+    ), stored as (
+      insert into ${messages} (id, contact_id, seq, author_kind, author_id, author_name, body, quote_id,
+        client_id, created_at)
+      select id, "contactId", seq, "authorKind", "authorId", "authorName", body, "quoteId", "clientId",
+        ${sql.placeholder('at')}::timestamptz
+      from m where "contactId" in (select id from updated)
+    )
+    select id from updated`,
+);
 
 /**
  * Group commit of messages. While one group is being written, the messages that arrive wait and go
@@ -266,44 +306,11 @@ export function createMessageWriter(deps: { db: Db; clock: Clock }) {
           quoteId: m.quoteId,
           clientId: m.clientId,
         }));
-      const at = now.toISOString();
-      // One statement: each conversation still as remembered gets its new state and its messages.
-      // The conversations are named by `any(array(...))` beside the join: PostgreSQL takes a JSON
-      // recordset for 100 rows and, with a few thousand conversations, read them all for a group of
-      // five; a list of ids it expects to be short leads it to the primary key.
-      const updated = await rowsOf<{ id: string }>(
-        db,
-        sql`
-        with m as (
-          select * from json_to_recordset(${JSON.stringify(msgs)}::text::json) as x(id uuid, "contactId" uuid,
-            seq int, "authorKind" text, "authorId" uuid, "authorName" text, body text, "quoteId" uuid,
-            "clientId" text)
-        ), v as (
-          select * from json_to_recordset(${JSON.stringify(changes)}::text::json) as v(id uuid, was_seq int,
-            was_status text, was_assignee uuid, last_seq int, preview text, first_response_at timestamptz,
-            status text)
-        ), updated as (
-          update ${contacts} c set
-            last_seq = v.last_seq,
-            last_message_preview = v.preview,
-            last_message_at = ${at}::timestamptz,
-            updated_at = ${at}::timestamptz,
-            first_response_at = v.first_response_at,
-            status = v.status
-          from v
-          where c.id = any(array(select id from v)) and c.id = v.id
-            and c.last_seq = v.was_seq and c.status = v.was_status
-            and c.assignee_id is not distinct from v.was_assignee
-          returning c.id
-        ), stored as (
-          insert into ${messages} (id, contact_id, seq, author_kind, author_id, author_name, body, quote_id,
-            client_id, created_at)
-          select id, "contactId", seq, "authorKind", "authorId", "authorName", body, "quoteId", "clientId",
-            ${at}::timestamptz
-          from m where "contactId" in (select id from updated)
-        )
-        select id from updated`,
-      );
+      const updated = await writeStatement(db, {
+        msgs: JSON.stringify(msgs),
+        changes: JSON.stringify(changes),
+        at: now.toISOString(),
+      });
       written = new Set(updated.map((r) => r.id));
     }
 

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SQLWrapper } from 'drizzle-orm';
-import { sql } from 'drizzle-orm';
+import { fillPlaceholders, type Query, type SQLWrapper, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { type Database, type Db, openDatabase, rowsOf } from '../db/client.js';
 import { takeRoutingLock } from '../routing/repo.js';
@@ -80,12 +79,21 @@ export async function holdRoutingLock(
  * under `EXPLAIN ANALYZE` in a transaction that is rolled back: a plan that reads a whole table where
  * a primary key would do shows as thousands.
  */
-export async function rowsReadFrom(db: Db, query: SQLWrapper, table: string): Promise<number> {
+export async function rowsReadFrom(db: Db, query: SQLWrapper | Query, table: string): Promise<number> {
   let read = Number.NaN;
   const rolledBack = new Error('rolled back');
   await db
     .transaction(async (tx) => {
-      const [row] = await rowsOf<{ 'QUERY PLAN': unknown }>(tx, sql`explain (analyze, format json) ${query}`);
+      type Explained = { 'QUERY PLAN': unknown };
+      const explain = async (): Promise<Explained[]> => {
+        if ('getSQL' in query) return rowsOf<Explained>(tx, sql`explain (analyze, format json) ${query}`);
+        const text = `explain (analyze, format json) ${query.sql}`;
+        const result = (await tx._.session
+          .prepareQuery({ ...query, sql: text }, undefined, undefined, false)
+          .execute()) as Explained[] | { rows: Explained[] };
+        return Array.isArray(result) ? result : result.rows;
+      };
+      const [row] = await explain();
       const raw = row!['QUERY PLAN'];
       const [plan] = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
       read = scanned(plan!.Plan, table);
@@ -95,6 +103,30 @@ export async function rowsReadFrom(db: Db, query: SQLWrapper, table: string): Pr
       if (err !== rolledBack) throw err;
     });
   return read;
+}
+
+/**
+ * `target` as code run with `statement` (db/client.ts) sees it, each statement it runs told to `seen`
+ * with its values in place: what a test counts or runs again.
+ */
+export function watchingStatements(target: Db, seen: (q: Query) => void): Db {
+  const session = new Proxy(target._.session, {
+    get(s, prop, receiver) {
+      if (prop !== 'prepareQuery') return Reflect.get(s, prop, receiver);
+      return (query: Query, ...rest: [undefined, undefined, boolean]) => {
+        const prepared = s.prepareQuery(query, ...rest);
+        return {
+          execute: (values: Record<string, unknown>) => {
+            seen({ sql: query.sql, params: fillPlaceholders(query.params, values) });
+            return prepared.execute(values);
+          },
+        };
+      };
+    },
+  });
+  return new Proxy(target, {
+    get: (t, prop, receiver) => (prop === '_' ? { ...t._, session } : Reflect.get(t, prop, receiver)),
+  });
 }
 
 type PlanNode = {
