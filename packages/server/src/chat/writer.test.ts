@@ -175,6 +175,29 @@ describe('group commit of messages', () => {
     expect(after).toMatchObject({ lastSeq: 3, lastMessageAt: times[0], firstResponseAt: times[1] });
   });
 
+  it('paces its groups under load: what arrives within the pace of the last group waits to go with the next one', async () => {
+    // Back to back, groups were a millisecond apart and carried five messages each; every statement
+    // costs PostgreSQL its fixed part. A long pace here makes the timing plain.
+    const paceMs = 1_000;
+    const writer = createMessageWriter({ db, clock: systemClock, paceMs });
+    const [id] = await newContacts(1);
+    statements = 0;
+    const t0 = performance.now();
+    await says(writer, id!, 'alone', 'nobody was writing: this one goes at once');
+    expect(performance.now() - t0).toBeLessThan(paceMs);
+    expect(statements).toBe(1);
+    // Within the pace of the first group: the two wait, in separate turns of the event loop, and
+    // leave together once the pace is over.
+    const second = says(writer, id!, 'second', 'second');
+    await new Promise((r) => setTimeout(r, 20));
+    const third = says(writer, id!, 'third', 'third');
+    const [a, b] = await Promise.all([second, third]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(paceMs - 5);
+    expect(statements).toBe(2);
+    expect([a.message.seq, b.message.seq]).toEqual([2, 3]);
+    expect(a.message.createdAt).toEqual(b.message.createdAt); // one group, one time
+  });
+
   it('writes each later message of a remembered conversation in one statement, with no re-read', async () => {
     const writer = createMessageWriter({ db, clock: systemClock });
     const [id] = await newContacts(1);
