@@ -106,7 +106,8 @@ describe('eligibility before any strategy', () => {
     const v3 = await visitor('Three');
     const c1 = (await v1.next('assigned')).contactId;
     await v2.next('assigned');
-    expect((await v3.next('queued')).position).toBe(1);
+    // Three's first place may predate Two's assignment (position 2, CI once): its place once Two is in.
+    expect((await v3.next('queued', (f) => f.position === 1)).position).toBe(1);
     const open = await h.database.db
       .select({ id: contacts.id })
       .from(contacts)
