@@ -34,9 +34,9 @@ const MAX_GROUP = 512;
 /**
  * Least time from one group's start to the next one's (ms). Each statement costs PostgreSQL about
  * 0.3 ms of CPU before its first message; back to back, under load, the groups were a millisecond
- * apart and five messages each. Paced, they carry more messages each, and the two cores do less:
- * at 5,000 messages a second, a third less of PostgreSQL's CPU and a sixth less of the server's,
- * for a millisecond or two more at the median (BENCHMARKS.md). A message that finds the writer idle
+ * apart and five messages each. Paced, they carry 11-15 messages each, and the two cores do less:
+ * at 5,000 messages a second, about 30 % less of PostgreSQL's CPU and 13 % less of the server's,
+ * for about 1.5 ms more at the median (BENCHMARKS.md, ninth session). A message that finds the writer idle
  * for longer than this goes at once.
  */
 export const GROUP_PACE_MS = 2;

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getTableColumns, is, type SQL, sql } from 'drizzle-orm';
+import { getTableColumns, is, type Query, type SQL, sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   type PgDatabase,
@@ -60,12 +60,15 @@ export async function rowsOf<T>(db: Db, query: SQL): Promise<T[]> {
  */
 export function statement<T, K extends string = string>(query: SQL) {
   const built = dialect.sqlToQuery(query);
-  return async (db: Db, values: Record<K, unknown>): Promise<T[]> => {
-    const result = (await db._.session.prepareQuery(built, undefined, undefined, false).execute(values)) as
-      | T[]
-      | { rows: T[] };
-    return Array.isArray(result) ? result : result.rows;
-  };
+  return (db: Db, values: Record<K, unknown>): Promise<T[]> => runBuilt<T>(db, built, values);
+}
+
+/** Runs a statement already turned into text, with its placeholders' values; rows as with `rowsOf`. */
+export async function runBuilt<T>(db: Db, query: Query, values: Record<string, unknown> = {}): Promise<T[]> {
+  const result = (await db._.session.prepareQuery(query, undefined, undefined, false).execute(values)) as
+    | T[]
+    | { rows: T[] };
+  return Array.isArray(result) ? result : result.rows;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fillPlaceholders, type Query, type SQLWrapper, sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { type Database, type Db, openDatabase, rowsOf } from '../db/client.js';
+import { type Database, type Db, openDatabase, rowsOf, runBuilt } from '../db/client.js';
 import { takeRoutingLock } from '../routing/repo.js';
 
 /**
@@ -85,15 +85,11 @@ export async function rowsReadFrom(db: Db, query: SQLWrapper | Query, table: str
   await db
     .transaction(async (tx) => {
       type Explained = { 'QUERY PLAN': unknown };
-      const explain = async (): Promise<Explained[]> => {
-        if ('getSQL' in query) return rowsOf<Explained>(tx, sql`explain (analyze, format json) ${query}`);
-        const text = `explain (analyze, format json) ${query.sql}`;
-        const result = (await tx._.session
-          .prepareQuery({ ...query, sql: text }, undefined, undefined, false)
-          .execute()) as Explained[] | { rows: Explained[] };
-        return Array.isArray(result) ? result : result.rows;
-      };
-      const [row] = await explain();
+      const explain = 'explain (analyze, format json)';
+      const [row] =
+        'getSQL' in query
+          ? await rowsOf<Explained>(tx, sql`${sql.raw(explain)} ${query}`)
+          : await runBuilt<Explained>(tx, { ...query, sql: `${explain} ${query.sql}` });
       const raw = row!['QUERY PLAN'];
       const [plan] = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
       read = scanned(plan!.Plan, table);
