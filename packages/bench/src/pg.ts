@@ -1,9 +1,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-/** The repository root (this file is packages/bench/{src,dist}/pg.*). */
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from './paths.js';
 
 interface Sql {
   unsafe<T = unknown>(query: string): Promise<T[]>;

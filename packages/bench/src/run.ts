@@ -1,9 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GeneratorConfig, GeneratorResult } from './generator.js';
+import { repoRoot } from './paths.js';
 import { spawnNode } from './proc.js';
 import type { Measured } from './table.js';
-import { benchDist, postgresReachable, repoRoot, startParley, startRelay, type Target } from './targets.js';
+import { benchDist, postgresReachable, startParley, startRelay, type Target } from './targets.js';
 
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -2,13 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bootstrap, openDatabase } from '@parley/server';
+import { repoRoot } from './paths.js';
 import { driver } from './pg.js';
 import { type Child, freePort, spawnNode } from './proc.js';
 
-/** The repository root (this file is packages/bench/{src,dist}/targets.*). */
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const benchDist = join(repoRoot, 'packages/bench/dist');
 const serverMain = join(repoRoot, 'packages/server/dist/main.js');
 
