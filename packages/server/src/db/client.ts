@@ -48,9 +48,12 @@ export const idIn = (column: AnyPgColumn, ids: string[]) =>
  * in the statement's select list, or convert them.
  */
 export async function rowsOf<T>(db: Db, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as T[] | { rows: T[] };
-  return Array.isArray(result) ? result : result.rows;
+  return rowsIn((await db.execute(query)) as unknown as DriverRows<T>);
 }
+
+/** postgres.js answers an array of rows, PGlite `{ rows }`. */
+type DriverRows<T> = T[] | { rows: T[] };
+const rowsIn = <T>(result: DriverRows<T>): T[] => (Array.isArray(result) ? result : result.rows);
 
 /**
  * A hand-written statement whose text never changes, turned into SQL text once: each run hands the
@@ -65,10 +68,9 @@ export function statement<T, K extends string = string>(query: SQL) {
 
 /** Runs a statement already turned into text, with its placeholders' values; rows as with `rowsOf`. */
 export async function runBuilt<T>(db: Db, query: Query, values: Record<string, unknown> = {}): Promise<T[]> {
-  const result = (await db._.session.prepareQuery(query, undefined, undefined, false).execute(values)) as
-    | T[]
-    | { rows: T[] };
-  return Array.isArray(result) ? result : result.rows;
+  return rowsIn(
+    (await db._.session.prepareQuery(query, undefined, undefined, false).execute(values)) as DriverRows<T>,
+  );
 }
 
 /**
