@@ -7,7 +7,7 @@ import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { contacts, sites, users } from '../db/schema/index.js';
 import { holdRoutingLock, openTestDatabase, rowsReadFrom } from '../test/db.js';
-import { operatorsWithLoads } from './repo.js';
+import { operatorsWithLoads, takeRoutingLock } from './repo.js';
 import { createRouter } from './router.js';
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -232,6 +232,55 @@ describe("a pass that carries a new contact's statement (routeWith)", () => {
     expect(router.routeWith(workspaceId, insertQueued(id), () => {})).toBeNull();
     await pass;
     expect(await database.db.select().from(contacts).where(eq(contacts.id, id))).toEqual([]);
+  });
+});
+
+describe('a pass whose announcement fails', () => {
+  it('leaves no rejection unhandled while the next pass runs (it ended the server process)', async () => {
+    // Only this operator takes chats: one slot, two waiting, so the next pass waits with work to do.
+    await database.db.update(users).set({ status: 'offline' }).where(eq(users.workspaceId, workspaceId));
+    await operatorWithSlots(1);
+    await queued(2);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const bus = createLocalBus();
+      const router = createRouter({
+        db: database.db,
+        bus,
+        clock: systemClock,
+        // Reading the contact cards fails (the database refused a connection, say) a little later.
+        onAssigned: () =>
+          new Promise((_, reject) => setTimeout(() => reject(new Error('announce failed')), 20)),
+      });
+      let opened!: () => void;
+      const gate = new Promise<void>((r) => {
+        opened = r;
+      });
+      let blocker: Promise<void> | undefined;
+      let second: Promise<void> | undefined;
+      bus.subscribe((e) => {
+        if (e.kind !== 'assigned' || blocker) return;
+        // The first pass has committed: hold the routing lock (and, on PGlite, its one connection)
+        // so the pass asked for next waits, past the moment the announcement fails.
+        blocker = database.db.transaction(async (tx) => {
+          await takeRoutingLock(tx, workspaceId);
+          await gate;
+        });
+        second = router.route(workspaceId);
+      });
+      const first = router.route(workspaceId);
+      first.catch(() => {});
+      await new Promise((r) => setTimeout(r, 150));
+      opened();
+      await blocker;
+      await expect(first).rejects.toThrow('announce failed');
+      await expect(second).rejects.toThrow('announce failed');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
 

@@ -70,24 +70,36 @@ export function createRouter(deps: {
   function run(workspaceId: string, first?: First): Promise<void> {
     const job = (async () => {
       // What follows the passes (the inbox's contact cards, the visitors' places in the queue) is
-      // not waited on by the next pass: only the decisions are serialized.
-      const after: Promise<unknown>[] = [];
+      // not waited on by the next pass: only the decisions are serialized. Each part's failure is
+      // caught the moment it happens: one left pending while the next pass ran (a database error
+      // reading the cards) was an unhandled rejection, and Node ended the process for it.
+      const after: Promise<void>[] = [];
+      let failed = null as { reason: unknown } | null; // set in callbacks: not narrowed to null
+      const follow = (part: Promise<unknown>) =>
+        after.push(
+          part.then(
+            () => {},
+            (reason: unknown) => {
+              failed ??= { reason };
+            },
+          ),
+        );
       let carry = first;
       try {
         do {
           again.delete(workspaceId);
           const assigned = await routeOnce(workspaceId, carry);
           carry = undefined;
-          if (assigned.length > 0) after.push(announce(workspaceId, assigned));
+          if (assigned.length > 0) follow(announce(workspaceId, assigned));
         } while (again.has(workspaceId));
-      } catch (err) {
-        after.push(Promise.reject(err));
+      } catch (reason) {
+        failed ??= { reason };
       } finally {
         running.delete(workspaceId);
       }
-      after.push(publishPositions(workspaceId));
+      follow(publishPositions(workspaceId));
       // Every part runs to its end; the first failure is the caller's.
-      const failed = (await Promise.allSettled(after)).find((r) => r.status === 'rejected');
+      await Promise.all(after);
       if (failed) throw failed.reason;
     })();
     running.set(workspaceId, job);
