@@ -483,7 +483,7 @@ describe('two server processes on one PostgreSQL', () => {
         if (window) {
           const [from, to] = window.map((t) => (Number.isFinite(t) ? new Date(t).toISOString() : 'never'));
           notOnline.push(
-            `${c.id} to ${st.op.email} decided at ${new Date(decidedFrom).toISOString()}, told at ${new Date(decidedBy).toISOString()}; not online from ${from} until ${to}; sent ${st.sent.map((s) => `${s.status}@${s.at}`).join(' ')}; heard ${st.presence.map((p) => `${p.status}@${p.at}`).join(' ')}`,
+            `${c.id} to ${st.op.email} (${st.op.id}) decided at ${new Date(decidedFrom).toISOString()}, told at ${new Date(decidedBy).toISOString()}; not online from ${from} until ${to}; sent ${st.sent.map((s) => `${s.status}@${s.at}`).join(' ')}; heard ${st.presence.map((p) => `${p.status}@${p.at}`).join(' ')}`,
           );
         }
       }
@@ -502,7 +502,12 @@ describe('two server processes on one PostgreSQL', () => {
     ];
     console.log(summary.join('\n'));
 
-    const detail = `${summary.join('\n')}\nerrors: ${errors.slice(0, 10).join('\n')}`;
+    // A process that died mid-storm explains every error after it: its own words come first.
+    const dead = procs
+      .filter((p) => !p.proc.running())
+      .map((p) => `process :${p.port} exited\n${p.proc.output().slice(-4000)}`);
+    const detail = `${summary.join('\n')}\n${dead.join('\n')}\nerrors: ${errors.slice(0, 10).join('\n')}`;
+    expect(dead, detail).toEqual([]);
     expect(count.errors, detail).toBe(0);
     expect(overCapacity, detail).toEqual([]);
     expect(reassigned, detail).toEqual([]);
