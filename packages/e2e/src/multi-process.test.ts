@@ -15,6 +15,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cleanup, waitUntil } from './support/cleanup.js';
 import { connect, type FreshDatabase, freshDatabase, type Sql, testDatabaseUrl } from './support/postgres.js';
+import { notOnlineSpans, readInside } from './support/presence.js';
 import { type Parley, startParley } from './support/processes.js';
 import { FrameSocket, ofType } from './support/sockets.js';
 
@@ -230,11 +231,18 @@ describe('two server processes on one PostgreSQL', () => {
     }
     /** Contact → operator → when that operator's socket was first told it owns the contact. */
     const told = new Map<string, Map<string, number>>();
+    /**
+     * Contact → when its operator's socket first saw it as theirs, open or already closed: the
+     * assignment had committed by then. (A chat the visitor left at once may reach the operator
+     * only as closed: it was never told they own it.)
+     */
+    const namedAt = new Map<string, number>();
     const states: OpState[] = [];
     for (const op of ops) {
       const socket = await operatorSocket(op);
       const st: OpState = { op, socket, owned: new Set(), sent: [], presence: [] };
       const see = (c: ContactSummary, at: number) => {
+        if (c.assigneeId === op.id && !namedAt.has(c.id)) namedAt.set(c.id, at);
         if (c.assigneeId === op.id && OPEN.has(c.status)) {
           st.owned.add(c.id);
           const byOp = told.get(c.id) ?? new Map<string, number>();
@@ -442,7 +450,8 @@ describe('two server processes on one PostgreSQL', () => {
       status: string;
       assignee_id: string | null;
       assigned_at: Date | null;
-    }>('select id, status, assignee_id, assigned_at from contacts');
+      closed_at: Date | null;
+    }>('select id, status, assignee_id, assigned_at, closed_at from contacts');
     const finalLoads = await sql.unsafe<{ email: string; status: string; max_chats: number; open: number }>(
       `select u.email, u.status, u.max_chats,
                 count(c.id) filter (where c.status in ('assigned', 'active'))::int as open
@@ -456,34 +465,26 @@ describe('two server processes on one PostgreSQL', () => {
       .filter(([, byOp]) => byOp.size > 1)
       .map(([id, byOp]) => `${id}: ${[...byOp.keys()]}`);
 
-    // Assigned while certainly not online: from our socket hearing its own away/offline presence
-    // (after the commit) until we next sent "online", the operator's row said not-online. An
-    // assignment decided inside that window (assigned_at .. the moment the socket was told) is a violation.
-    // (A pass takes its "now" before it reads the operators; so an assigned_at after the presence was
-    // heard means the pass read them after the commit.)
+    // Assigned while certainly not online (support/presence.ts): a pass read the operators after its
+    // "now" (assigned_at) and before the operator's socket first saw the contact as theirs, or,
+    // failing that, before the contact closed. A contact with neither bound is not judged.
     const notOnline: string[] = [];
+    let unbounded = 0;
     for (const st of states) {
-      const windows: [number, number][] = [];
-      // The k-th presence answers the k-th status frame (one socket's frames are handled in order), so
-      // an "online" sent after that frame, even before its presence came back, may end the window.
-      st.presence.forEach((p, k) => {
-        if (p.status === 'online') return;
-        const nextOnline =
-          st.sent.slice(k + 1).find((s) => s.status === 'online')?.at ?? Number.POSITIVE_INFINITY;
-        windows.push([p.at, nextOnline]);
-      });
+      const spans = notOnlineSpans(st.sent, st.presence);
       for (const c of contacts) {
         if (c.assignee_id !== st.op.id || !c.assigned_at) continue;
-        const decidedFrom = new Date(c.assigned_at).getTime();
-        const decidedBy = told.get(c.id)?.get(st.op.id) ?? decidedFrom;
-        // Strictly inside: both clocks count whole milliseconds, so a pass whose "now" falls in the
-        // millisecond the presence was heard may have read the operator just before the commit
-        // (its reads follow its "now" by less than a millisecond); only a later millisecond is after.
-        const window = windows.find(([from, to]) => from < decidedFrom && decidedBy < to);
-        if (window) {
-          const [from, to] = window.map((t) => (Number.isFinite(t) ? new Date(t).toISOString() : 'never'));
+        const readFrom = new Date(c.assigned_at).getTime();
+        const readBy = namedAt.get(c.id) ?? c.closed_at?.getTime();
+        if (readBy === undefined) {
+          unbounded++;
+          continue;
+        }
+        const span = readInside(spans, readFrom, readBy);
+        if (span) {
+          const [from, to] = span.map((t) => (Number.isFinite(t) ? new Date(t).toISOString() : 'never'));
           notOnline.push(
-            `${c.id} to ${st.op.email} (${st.op.id}) decided at ${new Date(decidedFrom).toISOString()}, told at ${new Date(decidedBy).toISOString()}; not online from ${from} until ${to}; sent ${st.sent.map((s) => `${s.status}@${s.at}`).join(' ')}; heard ${st.presence.map((p) => `${p.status}@${p.at}`).join(' ')}`,
+            `${c.id} to ${st.op.email} (${st.op.id}) decided at ${new Date(readFrom).toISOString()}, first seen as theirs at ${new Date(readBy).toISOString()}; not online from ${from} until ${to}; sent ${st.sent.map((s) => `${s.status}@${s.at}`).join(' ')}; heard ${st.presence.map((p) => `${p.status}@${p.at}`).join(' ')}`,
           );
         }
       }
@@ -493,7 +494,7 @@ describe('two server processes on one PostgreSQL', () => {
     const summary = [
       `multi-process storm (seed ${seed}): ${issued} operations in ${stormMs} ms over 2 processes`,
       `  arrive ${count.arrive}, leave ${count.leave}, status ${count.status}, close ${count.close}; errors ${count.errors}; no answer within 5 s: ${JSON.stringify(slow)}`,
-      `  contacts ${contacts.length}, assignments ${assignments}, still queued ${queued}; ${samples} database samples`,
+      `  contacts ${contacts.length}, assignments ${assignments}, still queued ${queued}; ${samples} database samples; ${unbounded} assignments not judged (never seen by their operator, still open)`,
       ...states.map(
         (s) =>
           `  ${s.op.email} on :${s.op.on.port}: max_chats ${s.op.maxChats}, max open seen ${maxSeen.get(s.op.id) ?? 0}, assigned ${contacts.filter((c) => c.assignee_id === s.op.id).length}`,
