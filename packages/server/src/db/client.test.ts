@@ -231,6 +231,73 @@ describe('commitWith', () => {
   );
 });
 
+describe('a transaction whose connection is lost', () => {
+  // BEGIN goes out before the transaction's function runs; its failure waited, unhandled, until the
+  // function's end, and Node ends a process on an unhandled rejection.
+  it.skipIf(!process.env.DATABASE_URL)(
+    "fails the transaction, not the process, when BEGIN's answer never comes",
+    async () => {
+      const relay = await pgRelay({ cutAt: /begin/i });
+      const database = await openDatabase({ databaseUrl: relay.url, dataDir: null });
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const outcome = await database.db
+          .transaction(async (tx) => {
+            await new Promise((r) => setTimeout(r, 100)); // BEGIN fails meanwhile
+            await tx.execute(sql`select 1`);
+          })
+          .then(
+            () => 'committed',
+            (err: unknown) => err,
+          );
+        expect(outcome).toBeInstanceOf(Error);
+        expect(unhandled).toEqual([]);
+        // The pool goes on with a new connection.
+        expect(await rowsOf<{ n: number }>(database.db, sql`select 1 as n`)).toEqual([{ n: 1 }]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+        await database.close();
+        await relay.close();
+      }
+    },
+  );
+});
+
+describe('a transaction whose connection is ended by the server', () => {
+  it.skipIf(!process.env.DATABASE_URL)(
+    'fails its next statement, not the process, and the pool goes on',
+    async () => {
+      const database = await openTestDatabase();
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const { db } = database;
+        const outcome = await db
+          .transaction(async (tx) => {
+            const [me] = await rowsOf<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
+            // An administrator (or a restart) ends the backend while the transaction waits.
+            await rowsOf(db, sql`select pg_terminate_backend(${me!.pid})`);
+            await new Promise((r) => setTimeout(r, 100));
+            await tx.execute(sql`select 1`);
+          })
+          .then(
+            () => 'committed',
+            (err: unknown) => err,
+          );
+        expect(outcome).toBeInstanceOf(Error);
+        expect(unhandled).toEqual([]);
+        expect(await rowsOf<{ n: number }>(db, sql`select 1 as n`)).toEqual([{ n: 1 }]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+        await database.close();
+      }
+    },
+  );
+});
+
 describe('sendFirst', () => {
   // The routing lock must reach PostgreSQL before the reads issued after it, in the same round trip;
   // the query builder's statements do not leave in the order they were issued (an update issued
@@ -280,13 +347,21 @@ describe('sendFirst', () => {
  * A TCP relay in front of a fresh test database on PostgreSQL that notes, in order, what each side
  * sends: whether a statement left before an answer came back.
  */
-async function pgRelay() {
+async function pgRelay(opts: { cutAt?: RegExp } = {}) {
   const base = await openTestDatabase();
   const seen: { from: 'client' | 'server'; text: string }[] = [];
+  let cut = false;
   const relay = createServer((client: Socket) => {
     const pg = connect(5432, '127.0.0.1');
     client.on('data', (d) => {
       seen.push({ from: 'client', text: d.toString('latin1') });
+      // The connection is lost the first time the client sends what `cutAt` matches.
+      if (!cut && opts.cutAt?.test(d.toString('latin1'))) {
+        cut = true;
+        client.destroy();
+        pg.destroy();
+        return;
+      }
       pg.write(d);
     });
     pg.on('data', (d) => {

@@ -139,6 +139,9 @@ async function pipelinedBegin(client: postgres.Sql, fn: (tx: postgres.Sql) => un
   try {
     // Sent before anything `fn` sends (a query goes out on its first `then`, in that order).
     const began = conn.unsafe('begin').execute();
+    // Awaited after `fn`: a failure meanwhile (the connection lost) must not count as unhandled,
+    // which would end the process.
+    began.catch(() => {});
     const tx = transactionClient(conn);
     let result: unknown;
     try {
