@@ -13,7 +13,7 @@ import {
   type VisitorOutbound,
 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cleanup, waitUntil } from './support/cleanup.js';
+import { Cleanup, GiveUp, waitUntil } from './support/cleanup.js';
 import { connect, type FreshDatabase, freshDatabase, type Sql, testDatabaseUrl } from './support/postgres.js';
 import { notOnlineSpans, readInside } from './support/presence.js';
 import { type Parley, startParley } from './support/processes.js';
@@ -529,5 +529,101 @@ describe('two server processes on one PostgreSQL', () => {
       st.socket.send({ type: 'status', status: 'offline' });
       await st.socket.close();
     }
+  });
+
+  it('both keep running when PostgreSQL ends every connection they have, and chats flow across them again', async () => {
+    const op = await createOperator(3, b);
+    const operator = await operatorSocket(op);
+    cleanup.add('operator socket after the outage', () => operator.close());
+    const mark = operator.mark();
+    operator.send({ type: 'status', status: 'online' });
+    await operator.waitFor(
+      'own presence',
+      ofType('presence', (f) => f.userId === op.id && f.status === 'online'),
+      { since: mark },
+    );
+    // Only this operator takes chats (the storm's may still be online).
+    await sql.unsafe(`update users set status = 'offline' where role = 'operator' and id <> $1`, [op.id]);
+
+    // A restart of PostgreSQL, or an administrator: every backend of both processes ends, the LISTEN
+    // connections and the advisory locks that tell each process the other is there with them. Work
+    // is under way on B meanwhile: each status change runs a routing pass in a transaction.
+    for (let i = 0; i < 20; i++) operator.send({ type: 'status', status: i % 2 ? 'online' : 'away' });
+    await new Promise((r) => setTimeout(r, 5));
+    const ended = await sql.unsafe(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+    );
+    expect(ended.length).toBeGreaterThanOrEqual(4);
+
+    // Both come back on their own: they answer /healthz, and listen and hold their locks again.
+    const health = async (p: Parley) => (await fetch(`${p.url}/healthz`)).status === 200;
+    await waitUntil(
+      'both processes to serve and listen again',
+      async () => {
+        if (!a.proc.running() || !b.proc.running()) throw new GiveUp('a process exited');
+        const [row] = await sql.unsafe<{ listening: number; locks: number }>(
+          `select (select count(*) from pg_stat_activity where datname = current_database()
+                    and query ilike 'listen %')::int as listening,
+                  (select count(*) from pg_locks where locktype = 'advisory' and objsubid = 2
+                    and database = (select oid from pg_database where datname = current_database()))::int as locks`,
+        );
+        return (await health(a)) && (await health(b)) && row?.listening === 2 && row.locks === 2;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, detail: () => `${a.proc.output()}\n${b.proc.output()}` },
+    );
+
+    // The operator's socket still answers: the frames sent into the outage got their answers or
+    // their errors, and none holds up the next (a ROLLBACK on the reset connection once did, forever).
+    const back = operator.mark();
+    operator.send({ type: 'status', status: 'online' });
+    await operator.waitFor(
+      'own presence after the outage',
+      ofType('presence', (f) => f.userId === op.id && f.status === 'online'),
+      { since: back },
+    );
+
+    // A new chat on A goes to the operator on B, and messages cross both ways. Each process learns
+    // again at its next count (every 2 s) that the other is there; until then a message may reach
+    // only its own process, so each side repeats its line until the other hears one.
+    const visitor = await visitorSocket(a);
+    cleanup.add('visitor socket after the outage', () => visitor.close());
+    visitor.send({ type: 'start', answers: { name: 'Ada Lovelace', email: 'ada@example.com' } });
+    const assigned = await visitor.waitFor('assigned after the outage', ofType('assigned'));
+    expect(assigned.operator.id).toBe(op.id);
+    const contactId = assigned.contactId;
+    let n = 0;
+    await waitUntil(
+      "the visitor's message on B",
+      async () => {
+        const body = `from A after the outage ${++n}`;
+        visitor.send({ type: 'send', clientId: clientId(), body });
+        return operator
+          .waitFor(
+            body,
+            ofType('message', (f) => f.message.body.startsWith('from A after the outage')),
+            { timeoutMs: 1_000 },
+          )
+          .then(() => true);
+      },
+      { timeoutMs: 15_000, intervalMs: 0 },
+    );
+    await waitUntil(
+      "the operator's reply on A",
+      async () => {
+        const body = `from B after the outage ${++n}`;
+        operator.send({ type: 'send', contactId, clientId: clientId(), body });
+        return visitor
+          .waitFor(
+            body,
+            ofType('message', (f) => f.message.body.startsWith('from B after the outage')),
+            { timeoutMs: 1_000 },
+          )
+          .then(() => true);
+      },
+      { timeoutMs: 15_000, intervalMs: 0 },
+    );
+    expect([a.proc.running(), b.proc.running()]).toEqual([true, true]);
+    operator.send({ type: 'close', contactId });
+    operator.send({ type: 'status', status: 'offline' });
   });
 });

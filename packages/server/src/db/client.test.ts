@@ -265,6 +265,34 @@ describe('a transaction whose connection is lost', () => {
   );
 });
 
+describe('a transaction whose connection is reset under a statement', () => {
+  // The reset failed the statement at once; the ROLLBACK sent next, before the socket's close,
+  // was never answered nor failed, and the transaction (a routing pass, with it its operator's
+  // socket) waited forever.
+  it.skipIf(!process.env.DATABASE_URL)('fails the transaction instead of waiting forever', async () => {
+    const relay = await pgRelay({ cutAt: /cut-here/, reset: true });
+    const database = await openDatabase({ databaseUrl: relay.url, dataDir: null });
+    try {
+      const outcome = await Promise.race([
+        database.db
+          .transaction(async (tx) => {
+            await tx.execute(sql`select 'cut-here'`);
+          })
+          .then(
+            () => 'committed',
+            (err: unknown) => err,
+          ),
+        new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5_000)),
+      ]);
+      expect(outcome).toBeInstanceOf(Error);
+      expect(await rowsOf<{ n: number }>(database.db, sql`select 1 as n`)).toEqual([{ n: 1 }]);
+    } finally {
+      await database.close();
+      await relay.close();
+    }
+  });
+});
+
 describe('a transaction whose connection is ended by the server', () => {
   it.skipIf(!process.env.DATABASE_URL)(
     'fails its next statement, not the process, and the pool goes on',
@@ -347,7 +375,7 @@ describe('sendFirst', () => {
  * A TCP relay in front of a fresh test database on PostgreSQL that notes, in order, what each side
  * sends: whether a statement left before an answer came back.
  */
-async function pgRelay(opts: { cutAt?: RegExp } = {}) {
+async function pgRelay(opts: { cutAt?: RegExp; reset?: boolean } = {}) {
   const base = await openTestDatabase();
   const seen: { from: 'client' | 'server'; text: string }[] = [];
   let cut = false;
@@ -358,7 +386,9 @@ async function pgRelay(opts: { cutAt?: RegExp } = {}) {
       // The connection is lost the first time the client sends what `cutAt` matches.
       if (!cut && opts.cutAt?.test(d.toString('latin1'))) {
         cut = true;
-        client.destroy();
+        // A reset (RST) reaches the driver as an error before the close; a plain close does not.
+        if (opts.reset) client.resetAndDestroy();
+        else client.destroy();
         pg.destroy();
         return;
       }
