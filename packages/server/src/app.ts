@@ -72,7 +72,7 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
     identify: identifyContact(db),
   });
   const captcha = createCaptcha({ db });
-  const online = createOnlineWatch(bus, chat.anyoneOnline);
+  const online = createOnlineWatch(bus, chat.anyoneOnline, { log: app.log });
   app.addHook('onClose', async () => online.close());
   const presence = createVisitorPresence({ chat, log: app.log });
   presence.start();

@@ -7,7 +7,12 @@ import type { EventBus } from '../bus.js';
 
 type Listener = (online: boolean) => void;
 
-export function createOnlineWatch(bus: EventBus, anyoneOnline: (workspaceId: string) => Promise<boolean>) {
+export function createOnlineWatch(
+  bus: EventBus,
+  anyoneOnline: (workspaceId: string) => Promise<boolean>,
+  opts: { log?: { warn(obj: unknown, msg?: string): void }; retryMs?: number } = {},
+) {
+  const retryMs = opts.retryMs ?? 2_000;
   const watched = new Map<
     string,
     { online: boolean | null; listeners: Set<Listener>; check?: Promise<void> }
@@ -24,8 +29,14 @@ export function createOnlineWatch(bus: EventBus, anyoneOnline: (workspaceId: str
       if (online === w.online) return;
       w.online = online;
       for (const l of w.listeners) l(online);
-    })().catch(() => {
+    })().catch((err: unknown) => {
+      // The database did not answer (an outage): the widgets keep what they were told, and the
+      // question is asked again while anyone watches, not only at the next presence change.
       w.check = undefined;
+      opts.log?.warn({ err, workspaceId }, 'could not tell whether anyone is online; asking again');
+      setTimeout(() => {
+        if (watched.get(workspaceId) === w) recheck(workspaceId);
+      }, retryMs).unref?.();
     });
   };
   const unsubscribe = bus.subscribe((e) => {
