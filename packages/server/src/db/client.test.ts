@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openTestDatabase } from '../test/db.js';
-import { commitWith, hasPgCode, openDatabase, rowsOf, sendFirst, statement } from './client.js';
+import { commitWith, type Db, hasPgCode, openDatabase, rowsOf, sendFirst, statement } from './client.js';
 import { users } from './schema/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-db-'));
@@ -236,95 +236,96 @@ describe('a transaction whose connection is lost', () => {
   // function's end, and Node ends a process on an unhandled rejection.
   it.skipIf(!process.env.DATABASE_URL)(
     "fails the transaction, not the process, when BEGIN's answer never comes",
-    async () => {
-      const relay = await pgRelay({ cutAt: /begin/i });
-      const database = await openDatabase({ databaseUrl: relay.url, dataDir: null });
-      const unhandled: unknown[] = [];
-      const onUnhandled = (reason: unknown) => unhandled.push(reason);
-      process.on('unhandledRejection', onUnhandled);
-      try {
-        const outcome = await database.db
-          .transaction(async (tx) => {
-            await new Promise((r) => setTimeout(r, 100)); // BEGIN fails meanwhile
-            await tx.execute(sql`select 1`);
-          })
-          .then(
-            () => 'committed',
-            (err: unknown) => err,
-          );
+    () =>
+      throughRelay({ cutAt: /begin/i }, async (db) => {
+        const { outcome, unhandled } = await outcomeOf(db, async (tx) => {
+          await new Promise((r) => setTimeout(r, 100)); // BEGIN fails meanwhile
+          await tx.execute(sql`select 1`);
+        });
         expect(outcome).toBeInstanceOf(Error);
         expect(unhandled).toEqual([]);
-        // The pool goes on with a new connection.
-        expect(await rowsOf<{ n: number }>(database.db, sql`select 1 as n`)).toEqual([{ n: 1 }]);
-      } finally {
-        process.off('unhandledRejection', onUnhandled);
-        await database.close();
-        await relay.close();
-      }
-    },
+      }),
   );
-});
 
-describe('a transaction whose connection is reset under a statement', () => {
   // The reset failed the statement at once; the ROLLBACK sent next, before the socket's close,
   // was never answered nor failed, and the transaction (a routing pass, with it its operator's
   // socket) waited forever.
-  it.skipIf(!process.env.DATABASE_URL)('fails the transaction instead of waiting forever', async () => {
-    const relay = await pgRelay({ cutAt: /cut-here/, reset: true });
-    const database = await openDatabase({ databaseUrl: relay.url, dataDir: null });
-    try {
-      const outcome = await Promise.race([
-        database.db
-          .transaction(async (tx) => {
-            await tx.execute(sql`select 'cut-here'`);
-          })
-          .then(
-            () => 'committed',
-            (err: unknown) => err,
-          ),
-        new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5_000)),
-      ]);
+  it.skipIf(!process.env.DATABASE_URL)('fails the transaction when reset under a statement', () =>
+    throughRelay({ cutAt: /cut-here/, reset: true }, async (db) => {
+      const { outcome, unhandled } = await outcomeOf(db, async (tx) => {
+        await tx.execute(sql`select 'cut-here'`);
+      });
       expect(outcome).toBeInstanceOf(Error);
-      expect(await rowsOf<{ n: number }>(database.db, sql`select 1 as n`)).toEqual([{ n: 1 }]);
-    } finally {
-      await database.close();
-      await relay.close();
-    }
-  });
-});
+      expect(unhandled).toEqual([]);
+    }),
+  );
 
-describe('a transaction whose connection is ended by the server', () => {
+  // An administrator (or a restart) ends the backend while the transaction waits.
   it.skipIf(!process.env.DATABASE_URL)(
-    'fails its next statement, not the process, and the pool goes on',
+    'fails its next statement when the server ends the connection',
     async () => {
       const database = await openTestDatabase();
-      const unhandled: unknown[] = [];
-      const onUnhandled = (reason: unknown) => unhandled.push(reason);
-      process.on('unhandledRejection', onUnhandled);
       try {
         const { db } = database;
-        const outcome = await db
-          .transaction(async (tx) => {
-            const [me] = await rowsOf<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
-            // An administrator (or a restart) ends the backend while the transaction waits.
-            await rowsOf(db, sql`select pg_terminate_backend(${me!.pid})`);
-            await new Promise((r) => setTimeout(r, 100));
-            await tx.execute(sql`select 1`);
-          })
-          .then(
-            () => 'committed',
-            (err: unknown) => err,
-          );
+        const { outcome, unhandled } = await outcomeOf(db, async (tx) => {
+          const [me] = await rowsOf<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
+          await rowsOf(db, sql`select pg_terminate_backend(${me!.pid})`);
+          await new Promise((r) => setTimeout(r, 100));
+          await tx.execute(sql`select 1`);
+        });
         expect(outcome).toBeInstanceOf(Error);
         expect(unhandled).toEqual([]);
         expect(await rowsOf<{ n: number }>(db, sql`select 1 as n`)).toEqual([{ n: 1 }]);
       } finally {
-        process.off('unhandledRejection', onUnhandled);
         await database.close();
       }
     },
   );
 });
+
+/**
+ * What a transaction came to (its error, 'committed', or still waiting after 5 s), and what was
+ * rejected unhandled meanwhile.
+ */
+async function outcomeOf(db: Db, fn: Parameters<Db['transaction']>[0]) {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const outcome = await Promise.race([
+      db.transaction(fn).then(
+        () => 'committed',
+        (err: unknown) => err,
+      ),
+      new Promise((r) => {
+        timer = setTimeout(() => r('still waiting after 5 s'), 5_000);
+      }),
+    ]);
+    return { outcome, unhandled };
+  } finally {
+    clearTimeout(timer);
+    process.off('unhandledRejection', onUnhandled);
+  }
+}
+
+/** Runs `body` on a database reached through `pgRelay(opts)`; afterwards the pool must still serve. */
+async function throughRelay(opts: Parameters<typeof pgRelay>[0], body: (db: Db) => Promise<void>) {
+  const relay = await pgRelay(opts);
+  const database = await openDatabase({ databaseUrl: relay.url, dataDir: null });
+  try {
+    await body(database.db);
+    // The pool goes on with a new connection, and closes at once: the lost connection kept its
+    // settled statement, and the pool's end waited the 5 s of its timeout for it.
+    expect(await rowsOf<{ n: number }>(database.db, sql`select 1 as n`)).toEqual([{ n: 1 }]);
+    const closing = Date.now();
+    await database.close();
+    expect(Date.now() - closing).toBeLessThan(4_000);
+  } finally {
+    await database.close();
+    await relay.close();
+  }
+}
 
 describe('sendFirst', () => {
   // The routing lock must reach PostgreSQL before the reads issued after it, in the same round trip;
