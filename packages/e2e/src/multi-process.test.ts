@@ -108,6 +108,19 @@ const wsUrl = (p: Parley) => p.url.replace(/^http/, 'ws');
 let clientIds = 0;
 const clientId = () => `e2e-${++clientIds}-${Date.now()}`;
 
+/** Says `line` (numbered) through `say` again and again until `heard` finds one of them. */
+function sayUntilHeard(line: string, say: (body: string) => void, heard: (line: string) => Promise<unknown>) {
+  let n = 0;
+  return waitUntil(
+    `${line}, heard`,
+    async () => {
+      say(`${line} ${++n}`);
+      return heard(line).then(() => true);
+    },
+    { timeoutMs: 15_000, intervalMs: 0 },
+  );
+}
+
 /** mulberry32: a seeded generator, so a failing storm can be replayed with MULTI_PROCESS_SEED. */
 function random(seed: number) {
   let s = seed >>> 0;
@@ -591,36 +604,25 @@ describe('two server processes on one PostgreSQL', () => {
     const assigned = await visitor.waitFor('assigned after the outage', ofType('assigned'));
     expect(assigned.operator.id).toBe(op.id);
     const contactId = assigned.contactId;
-    let n = 0;
-    await waitUntil(
-      "the visitor's message on B",
-      async () => {
-        const body = `from A after the outage ${++n}`;
-        visitor.send({ type: 'send', clientId: clientId(), body });
-        return operator
-          .waitFor(
-            body,
-            ofType('message', (f) => f.message.body.startsWith('from A after the outage')),
-            { timeoutMs: 1_000 },
-          )
-          .then(() => true);
-      },
-      { timeoutMs: 15_000, intervalMs: 0 },
+    await sayUntilHeard(
+      'from A after the outage',
+      (body) => visitor.send({ type: 'send', clientId: clientId(), body }),
+      (line) =>
+        operator.waitFor(
+          line,
+          ofType('message', (f) => f.message.body.startsWith(line)),
+          { timeoutMs: 1_000 },
+        ),
     );
-    await waitUntil(
-      "the operator's reply on A",
-      async () => {
-        const body = `from B after the outage ${++n}`;
-        operator.send({ type: 'send', contactId, clientId: clientId(), body });
-        return visitor
-          .waitFor(
-            body,
-            ofType('message', (f) => f.message.body.startsWith('from B after the outage')),
-            { timeoutMs: 1_000 },
-          )
-          .then(() => true);
-      },
-      { timeoutMs: 15_000, intervalMs: 0 },
+    await sayUntilHeard(
+      'from B after the outage',
+      (body) => operator.send({ type: 'send', contactId, clientId: clientId(), body }),
+      (line) =>
+        visitor.waitFor(
+          line,
+          ofType('message', (f) => f.message.body.startsWith(line)),
+          { timeoutMs: 1_000 },
+        ),
     );
     expect([a.proc.running(), b.proc.running()]).toEqual([true, true]);
     operator.send({ type: 'close', contactId });
