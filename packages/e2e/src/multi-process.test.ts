@@ -545,6 +545,9 @@ describe('two server processes on one PostgreSQL', () => {
   });
 
   it('both keep running when PostgreSQL ends every connection they have, and chats flow across them again', async () => {
+    // Nobody waits ahead of this test's visitor: the storm may leave chats queued (its visitors are
+    // gone; the server abandons such chats after two minutes), and they filled this operator's slots.
+    await sql.unsafe(`update contacts set status = 'abandoned', closed_at = now() where status = 'queued'`);
     const op = await createOperator(3, b);
     const operator = await operatorSocket(op);
     cleanup.add('operator socket after the outage', () => operator.close());
@@ -601,7 +604,19 @@ describe('two server processes on one PostgreSQL', () => {
     const visitor = await visitorSocket(a);
     cleanup.add('visitor socket after the outage', () => visitor.close());
     visitor.send({ type: 'start', answers: { name: 'Ada Lovelace', email: 'ada@example.com' } });
-    const assigned = await visitor.waitFor('assigned after the outage', ofType('assigned'));
+    const assigned = await visitor
+      .waitFor('assigned after the outage', ofType('assigned'))
+      .catch(async (e: Error) => {
+        // Why nobody took it: the operator's load and the queue, then both processes' words.
+        const [state] = await sql.unsafe(
+          `select (select row_to_json(u) from (select status, open_chats, max_chats from users where id = $1) u) as op,
+                  (select json_agg(c) from (select id, created_at from contacts where status = 'queued') c) as queued`,
+          [op.id],
+        );
+        throw new Error(
+          `${e.message}\n${JSON.stringify(state)}\n--- A\n${a.proc.output().slice(-4000)}\n--- B\n${b.proc.output().slice(-4000)}`,
+        );
+      });
     expect(assigned.operator.id).toBe(op.id);
     const contactId = assigned.contactId;
     await sayUntilHeard(
