@@ -70,7 +70,9 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
     bus,
     onStored: () => metrics.messagesStored.inc(),
     identify: identifyContact(db),
+    log: app.log,
   });
+  app.addHook('onClose', async () => chat.stop());
   const captcha = createCaptcha({ db });
   const online = createOnlineWatch(bus, chat.anyoneOnline, { log: app.log });
   app.addHook('onClose', async () => online.close());

@@ -83,6 +83,7 @@ export function createChatService(deps: {
   onStored?: () => void;
   /** Matches the new contact to a client (and its order owner); none: no client, no owner. */
   identify?: Identify;
+  log?: { warn(obj: object, msg?: string): void };
 }) {
   const { db, bus } = deps;
   const clock = deps.clock ?? systemClock;
@@ -95,6 +96,7 @@ export function createChatService(deps: {
     clock,
     onAssigned: (workspaceId, assigned) =>
       Promise.all(assigned.map((a) => contactEvent(workspaceId, a.contactId))),
+    log: deps.log,
   });
   const { route } = router;
   const moderation = createModeration({ db, bus, clock, contactEvent: (w, c) => contactEvent(w, c) });
@@ -889,6 +891,8 @@ export function createChatService(deps: {
     abandonGone,
     recontact,
     route,
+    /** Failed routing passes are no longer run again by themselves (the server is stopping). */
+    stop: router.close,
     positionOf: router.positionOf,
     anyoneOnline,
     assigneeOf,

@@ -278,9 +278,87 @@ describe('a pass whose announcement fails', () => {
       await expect(first).rejects.toThrow('announce failed');
       await expect(second).rejects.toThrow('announce failed');
       expect(unhandled).toEqual([]);
+      router.close(); // its failures would run passes again for the tests after
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+});
+
+describe('a pass that fails', () => {
+  /** The database, whose transactions fail while `refuse` says so (a restart, "too many clients"). */
+  function refusing(refuse: () => boolean) {
+    let attempts = 0;
+    const db = new Proxy(database.db, {
+      get(target, key) {
+        if (key !== 'transaction') return Reflect.get(target, key, target);
+        const transaction: typeof target.transaction = (fn, config) => {
+          attempts++;
+          return refuse()
+            ? Promise.reject(new Error('the database refused the connection'))
+            : target.transaction(fn, config);
+        };
+        return transaction;
+      },
+    });
+    return { db, attempts: () => attempts };
+  }
+
+  /** Nobody online and nobody waiting: the operator and contact a test adds next are the only ones. */
+  async function onlyNew() {
+    await database.db.update(users).set({ status: 'offline' }).where(eq(users.workspaceId, workspaceId));
+    await database.db
+      .update(contacts)
+      .set({ status: 'abandoned', closedAt: new Date() })
+      .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.status, 'queued')));
+  }
+
+  it('runs again by itself, each time later, until it gets through: nothing else may come to route the queue', async () => {
+    await onlyNew();
+    await operatorWithSlots(1);
+    const [waiting] = await queued(1);
+    let failures = 3;
+    const { db, attempts } = refusing(() => failures-- > 0);
+    const warned: { inMs: number }[] = [];
+    const router = createRouter({
+      db,
+      bus: createLocalBus(),
+      clock: systemClock,
+      retry: { firstMs: 20, maxMs: 40 },
+      log: { warn: (obj: { inMs: number }) => warned.push(obj) },
+    });
+    try {
+      await expect(router.route(workspaceId)).rejects.toThrow('refused');
+      const status = async () =>
+        (await database.db.select().from(contacts).where(eq(contacts.id, waiting!)))[0]?.status;
+      expect(await status()).toBe('queued');
+      for (let i = 0; i < 100 && (await status()) !== 'assigned'; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(await status()).toBe('assigned');
+      expect(attempts()).toBe(4);
+      // Later each time, up to the longest pause; every failure is logged with its next try.
+      expect(warned.map((w) => w.inMs)).toEqual([20, 40, 40]);
+    } finally {
+      router.close();
+    }
+  });
+
+  it('is not tried again once the router is closed (the server is stopping)', async () => {
+    await onlyNew();
+    await operatorWithSlots(1);
+    await queued(1);
+    const { db, attempts } = refusing(() => true);
+    const router = createRouter({
+      db,
+      bus: createLocalBus(),
+      clock: systemClock,
+      retry: { firstMs: 20, maxMs: 20 },
+    });
+    await expect(router.route(workspaceId)).rejects.toThrow('refused');
+    router.close();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(attempts()).toBe(1);
   });
 });
 

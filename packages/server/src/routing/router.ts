@@ -29,8 +29,13 @@ export function createRouter(deps: {
   bus: EventBus;
   clock: Clock;
   onAssigned?: (workspaceId: string, a: Assigned[]) => Promise<ChatEvent[]>;
+  /** Pauses before a failed pass runs again: the first, doubled up to the longest (ms). */
+  retry?: { firstMs?: number; maxMs?: number };
+  log?: { warn(obj: object, msg?: string): void };
 }) {
   const { db, bus, clock } = deps;
+  const firstRetryMs = deps.retry?.firstMs ?? 500;
+  const maxRetryMs = deps.retry?.maxMs ?? 30_000;
 
   // One pass at a time per workspace in this process; row locks keep other processes honest.
   const running = new Map<string, Promise<void>>();
@@ -100,10 +105,52 @@ export function createRouter(deps: {
       follow(publishPositions(workspaceId));
       // Every part runs to its end; the first failure is the caller's.
       await Promise.all(after);
-      if (failed) throw failed.reason;
+      if (failed) {
+        retryLater(workspaceId, failed.reason);
+        throw failed.reason;
+      }
+      settled(workspaceId);
     })();
     running.set(workspaceId, job);
     return job;
+  }
+
+  /**
+   * Failed passes run again by themselves. The event that asked for one (a new chat, an operator
+   * coming online) has happened, and the next may be long in coming: after the database refused a
+   * pass (a restart, "too many clients"), a queued chat would wait while an operator sat free. The
+   * pause doubles while passes keep failing; a pass that gets through, for any reason, resets it.
+   */
+  const retries = new Map<string, { delayMs: number; timer: ReturnType<typeof setTimeout> | null }>();
+  let closed = false;
+
+  function retryLater(workspaceId: string, reason: unknown) {
+    if (closed) return;
+    const state = retries.get(workspaceId) ?? { delayMs: firstRetryMs, timer: null };
+    retries.set(workspaceId, state);
+    if (state.timer) return; // a retry is already on its way
+    const inMs = state.delayMs;
+    state.delayMs = Math.min(inMs * 2, maxRetryMs);
+    deps.log?.warn({ err: reason, workspaceId, inMs }, 'routing pass failed; it runs again by itself');
+    state.timer = setTimeout(() => {
+      state.timer = null;
+      // A failure here schedules the next try itself (above).
+      route(workspaceId).catch(() => {});
+    }, inMs);
+    state.timer.unref?.();
+  }
+
+  function settled(workspaceId: string) {
+    const state = retries.get(workspaceId);
+    if (!state) return;
+    if (state.timer) clearTimeout(state.timer);
+    retries.delete(workspaceId);
+  }
+
+  /** No pass runs again by itself after this (the server is stopping). */
+  function close() {
+    closed = true;
+    for (const workspaceId of [...retries.keys()]) settled(workspaceId);
   }
 
   async function announce(workspaceId: string, assigned: Assigned[]): Promise<void> {
@@ -239,7 +286,7 @@ export function createRouter(deps: {
     };
   }
 
-  return { route, routeWith, publishPositions, positionOf };
+  return { route, routeWith, publishPositions, positionOf, close };
 }
 export type Router = ReturnType<typeof createRouter>;
 
