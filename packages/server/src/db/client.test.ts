@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openTestDatabase } from '../test/db.js';
+import { catchingUnhandled } from '../test/unhandled.js';
 import { commitWith, type Db, hasPgCode, openDatabase, rowsOf, sendFirst, statement } from './client.js';
 import { users } from './schema/index.js';
 
@@ -288,24 +289,22 @@ describe('a transaction whose connection is lost', () => {
  * rejected unhandled meanwhile.
  */
 async function outcomeOf(db: Db, fn: Parameters<Db['transaction']>[0]) {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
-  process.on('unhandledRejection', onUnhandled);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const outcome = await Promise.race([
-      db.transaction(fn).then(
-        () => 'committed',
-        (err: unknown) => err,
-      ),
-      new Promise((r) => {
-        timer = setTimeout(() => r('still waiting after 5 s'), 5_000);
-      }),
-    ]);
+    const { result: outcome, unhandled } = await catchingUnhandled(() =>
+      Promise.race([
+        db.transaction(fn).then(
+          () => 'committed',
+          (err: unknown) => err,
+        ),
+        new Promise((r) => {
+          timer = setTimeout(() => r('still waiting after 5 s'), 5_000);
+        }),
+      ]),
+    );
     return { outcome, unhandled };
   } finally {
     clearTimeout(timer);
-    process.off('unhandledRejection', onUnhandled);
   }
 }
 

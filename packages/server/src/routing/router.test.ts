@@ -7,6 +7,7 @@ import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { contacts, sites, users } from '../db/schema/index.js';
 import { holdRoutingLock, openTestDatabase, rowsReadFrom } from '../test/db.js';
+import { catchingUnhandled } from '../test/unhandled.js';
 import { operatorsWithLoads, takeRoutingLock } from './repo.js';
 import { createRouter } from './router.js';
 
@@ -241,46 +242,44 @@ describe('a pass whose announcement fails', () => {
     await database.db.update(users).set({ status: 'offline' }).where(eq(users.workspaceId, workspaceId));
     await operatorWithSlots(1);
     await queued(2);
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
+    const bus = createLocalBus();
+    const router = createRouter({
+      db: database.db,
+      bus,
+      clock: systemClock,
+      // Reading the contact cards fails (the database refused a connection, say) a little later.
+      onAssigned: () =>
+        new Promise((_, reject) => setTimeout(() => reject(new Error('announce failed')), 20)),
+    });
     try {
-      const bus = createLocalBus();
-      const router = createRouter({
-        db: database.db,
-        bus,
-        clock: systemClock,
-        // Reading the contact cards fails (the database refused a connection, say) a little later.
-        onAssigned: () =>
-          new Promise((_, reject) => setTimeout(() => reject(new Error('announce failed')), 20)),
-      });
-      let opened!: () => void;
-      const gate = new Promise<void>((r) => {
-        opened = r;
-      });
-      let blocker: Promise<void> | undefined;
-      let second: Promise<void> | undefined;
-      bus.subscribe((e) => {
-        if (e.kind !== 'assigned' || blocker) return;
-        // The first pass has committed: hold the routing lock (and, on PGlite, its one connection)
-        // so the pass asked for next waits, past the moment the announcement fails.
-        blocker = database.db.transaction(async (tx) => {
-          await takeRoutingLock(tx, workspaceId);
-          await gate;
+      const { unhandled } = await catchingUnhandled(async () => {
+        let opened!: () => void;
+        const gate = new Promise<void>((r) => {
+          opened = r;
         });
-        second = router.route(workspaceId);
+        let blocker: Promise<void> | undefined;
+        let second: Promise<void> | undefined;
+        bus.subscribe((e) => {
+          if (e.kind !== 'assigned' || blocker) return;
+          // The first pass has committed: hold the routing lock (and, on PGlite, its one connection)
+          // so the pass asked for next waits, past the moment the announcement fails.
+          blocker = database.db.transaction(async (tx) => {
+            await takeRoutingLock(tx, workspaceId);
+            await gate;
+          });
+          second = router.route(workspaceId);
+        });
+        const first = router.route(workspaceId);
+        first.catch(() => {});
+        await new Promise((r) => setTimeout(r, 150));
+        opened();
+        await blocker;
+        await expect(first).rejects.toThrow('announce failed');
+        await expect(second).rejects.toThrow('announce failed');
       });
-      const first = router.route(workspaceId);
-      first.catch(() => {});
-      await new Promise((r) => setTimeout(r, 150));
-      opened();
-      await blocker;
-      await expect(first).rejects.toThrow('announce failed');
-      await expect(second).rejects.toThrow('announce failed');
       expect(unhandled).toEqual([]);
-      router.close(); // its failures would run passes again for the tests after
     } finally {
-      process.off('unhandledRejection', onUnhandled);
+      router.close(); // its failures would run passes again for the tests after
     }
   });
 });
