@@ -92,6 +92,17 @@ async function operatorSocket(op: Operator): Promise<OperatorSocket> {
   return s;
 }
 
+/** Sends `online` and waits until the operator's own socket hears the change. */
+async function goOnline(operator: OperatorSocket, op: Operator, what: string): Promise<void> {
+  const mark = operator.mark();
+  operator.send({ type: 'status', status: 'online' });
+  await operator.waitFor(
+    what,
+    ofType('presence', (f) => f.userId === op.id && f.status === 'online'),
+    { since: mark },
+  );
+}
+
 async function visitorSocket(on: Parley): Promise<VisitorSocket> {
   const s = await FrameSocket.open<VisitorOutbound, VisitorInbound>(
     `${wsUrl(on)}/ws/visitor?site=${on.siteKey}`,
@@ -153,15 +164,8 @@ describe('two server processes on one PostgreSQL', () => {
   it('a visitor on process A and an operator on process B chat live, both ways', async () => {
     const op = await createOperator(3, b);
     const operator = await operatorSocket(op);
-    let mark = operator.mark();
-    operator.send({ type: 'status', status: 'online' });
-    await operator.waitFor(
-      'own presence',
-      ofType('presence', (f) => f.userId === op.id && f.status === 'online'),
-      {
-        since: mark,
-      },
-    );
+    await goOnline(operator, op, 'own presence');
+    let mark: number;
 
     // 1. The visitor arrives on A; A routes the contact to the one online operator, whose socket is on B.
     const visitor = await visitorSocket(a);
@@ -551,13 +555,7 @@ describe('two server processes on one PostgreSQL', () => {
     const op = await createOperator(3, b);
     const operator = await operatorSocket(op);
     cleanup.add('operator socket after the outage', () => operator.close());
-    const mark = operator.mark();
-    operator.send({ type: 'status', status: 'online' });
-    await operator.waitFor(
-      'own presence',
-      ofType('presence', (f) => f.userId === op.id && f.status === 'online'),
-      { since: mark },
-    );
+    await goOnline(operator, op, 'own presence');
     // Only this operator takes chats (the storm's may still be online).
     await sql.unsafe(`update users set status = 'offline' where role = 'operator' and id <> $1`, [op.id]);
 
@@ -590,13 +588,7 @@ describe('two server processes on one PostgreSQL', () => {
 
     // The operator's socket still answers: the frames sent into the outage got their answers or
     // their errors, and none holds up the next (a ROLLBACK on the reset connection once did, forever).
-    const back = operator.mark();
-    operator.send({ type: 'status', status: 'online' });
-    await operator.waitFor(
-      'own presence after the outage',
-      ofType('presence', (f) => f.userId === op.id && f.status === 'online'),
-      { since: back },
-    );
+    await goOnline(operator, op, 'own presence after the outage');
 
     // A new chat on A goes to the operator on B, and messages cross both ways. Each process learns
     // again at its next count (every 2 s) that the other is there; until then a message may reach
