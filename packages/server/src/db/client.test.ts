@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { openTestDatabase } from '../test/db.js';
+import { openTestDatabase, withTestDatabase } from '../test/db.js';
 import { catchingUnhandled } from '../test/unhandled.js';
 import { commitWith, type Db, hasPgCode, openDatabase, rowsOf, sendFirst, statement } from './client.js';
 import { users } from './schema/index.js';
@@ -37,9 +37,7 @@ describe('statements on PostgreSQL', () => {
   it.skipIf(!process.env.DATABASE_URL)(
     'are prepared once per connection, in and out of transactions',
     async () => {
-      const database = await openTestDatabase();
-      try {
-        const { db } = database;
+      await withTestDatabase(async (db) => {
         const probe = 'prepared-probe@example.com';
         const prepared = async () => {
           const [row] = await rowsOf<{ n: number }>(
@@ -58,9 +56,7 @@ describe('statements on PostgreSQL', () => {
           );
           expect(row?.n).toBeGreaterThanOrEqual(1);
         });
-      } finally {
-        await database.close();
-      }
+      });
     },
   );
 
@@ -96,9 +92,7 @@ describe('statements on PostgreSQL', () => {
   it.skipIf(!process.env.DATABASE_URL)(
     "run a transaction's statements in it: one transaction id, and a failure stores none of them",
     async () => {
-      const database = await openTestDatabase();
-      try {
-        const { db } = database;
+      await withTestDatabase(async (db) => {
         const ids = await db.transaction(async (tx) => {
           const one = await rowsOf<{ t: string }>(tx, sql`select txid_current()::text as t`);
           const two = await rowsOf<{ t: string }>(tx, sql`select txid_current()::text as t`);
@@ -141,9 +135,7 @@ describe('statements on PostgreSQL', () => {
         );
         const [n] = await rowsOf<{ n: number }>(db, sql`select count(*)::int as n from pipelined_t`);
         expect(n?.n).toBe(27);
-      } finally {
-        await database.close();
-      }
+      });
     },
   );
 });
@@ -152,29 +144,24 @@ describe('statement', () => {
   // The writer's group statement runs hundreds of times a second: building its text every time was
   // 6 % of the server's busy time.
   it('builds its text once and runs with the values of each call, a value used twice in both places', async () => {
-    const database = await openTestDatabase();
-    try {
+    await withTestDatabase(async (db) => {
       const query = sql`select ${sql.placeholder('a')}::int + ${sql.placeholder('b')}::int * ${sql.placeholder('a')}::int as n,
         ${sql.placeholder('s')}::text as s`;
       const run = statement<{ n: number; s: string }, 'a' | 'b' | 's'>(query);
       const built = vi.spyOn(query, 'toQuery');
-      expect(await run(database.db, { a: 2, b: 5, s: 'مرحبا' })).toEqual([{ n: 12, s: 'مرحبا' }]);
-      expect(await run(database.db, { a: 3, b: 1, s: "it's" })).toEqual([{ n: 6, s: "it's" }]);
+      expect(await run(db, { a: 2, b: 5, s: 'مرحبا' })).toEqual([{ n: 12, s: 'مرحبا' }]);
+      expect(await run(db, { a: 3, b: 1, s: "it's" })).toEqual([{ n: 6, s: "it's" }]);
       expect(built).not.toHaveBeenCalled();
       // A bad value fails that call with PostgreSQL's own error (invalid_text_representation).
-      const failed = await run(database.db, { a: 'x', b: 1, s: '' }).catch((err: unknown) => err);
+      const failed = await run(db, { a: 'x', b: 1, s: '' }).catch((err: unknown) => err);
       expect(hasPgCode(failed, '22P02')).toBe(true);
-    } finally {
-      await database.close();
-    }
+    });
   });
 });
 
 describe('commitWith', () => {
   it('ends a transaction with its last statement: all of it stored, or none when that statement fails', async () => {
-    const database = await openTestDatabase();
-    try {
-      const { db } = database;
+    await withTestDatabase(async (db) => {
       await db.execute(sql`create table ending_t (x int primary key)`);
       const got = await db.transaction(async (tx) => {
         await tx.execute(sql`insert into ending_t values (1)`);
@@ -190,9 +177,7 @@ describe('commitWith', () => {
       ).rejects.toThrow();
       const rows = await rowsOf<{ x: number }>(db, sql`select x from ending_t order by x`);
       expect(rows.map((r) => r.x)).toEqual([1, 2]);
-    } finally {
-      await database.close();
-    }
+    });
   });
 
   // The routing pass waited for its write's answer, then for COMMIT's: two round trips at the end
@@ -265,9 +250,7 @@ describe('a transaction whose connection is lost', () => {
   it.skipIf(!process.env.DATABASE_URL)(
     'fails its next statement when the server ends the connection',
     async () => {
-      const database = await openTestDatabase();
-      try {
-        const { db } = database;
+      await withTestDatabase(async (db) => {
         const { outcome, unhandled } = await outcomeOf(db, async (tx) => {
           const [me] = await rowsOf<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
           await rowsOf(db, sql`select pg_terminate_backend(${me!.pid})`);
@@ -277,9 +260,7 @@ describe('a transaction whose connection is lost', () => {
         expect(outcome).toBeInstanceOf(Error);
         expect(unhandled).toEqual([]);
         expect(await rowsOf<{ n: number }>(db, sql`select 1 as n`)).toEqual([{ n: 1 }]);
-      } finally {
-        await database.close();
-      }
+      });
     },
   );
 });

@@ -36,6 +36,16 @@ export async function openTestDatabase(): Promise<Database & { url: string | nul
   }
 }
 
+/** Runs `body` on a database of its own (`openTestDatabase`), closed afterwards whatever happens. */
+export async function withTestDatabase(body: (db: Db) => Promise<void>): Promise<void> {
+  const database = await openTestDatabase();
+  try {
+    await body(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
 /**
  * Another process's transaction holding a workspace's routing lock, with `work` done under it and
  * not committed, until `release` commits it: for tests of what must wait for it. PostgreSQL only
