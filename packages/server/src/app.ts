@@ -18,7 +18,7 @@ import { describeIdentity, identifyContact } from './clients/repo.js';
 import { clientRoutes } from './clients/routes.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
-import { type UserRow, workspaces } from './db/schema/index.js';
+import { type SessionUser, workspaces } from './db/schema/index.js';
 import { ParleyError } from './errors.js';
 import { demoPage } from './http/demo-page.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -212,7 +212,7 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
 
   function openOperatorSocket(
     ws: WebSocket,
-    from: { origin: string | undefined; host: string | undefined; user: Promise<UserRow | null> },
+    from: { origin: string | undefined; host: string | undefined; user: Promise<SessionUser | null> },
   ) {
     void from.user.catch(() => {}); // awaited below, unless the origin is refused first
     const handOff = buffered(ws);

@@ -1,4 +1,5 @@
 import { ErrorCode } from '@parley/protocol';
+import type { FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../test/harness.js';
 import { hashPassword, verifyPassword } from './password.js';
@@ -31,6 +32,16 @@ describe('operator login', () => {
     const after = await h.app.inject({ url: '/api/v1/me', headers: { cookie: jar } });
     expect(after.statusCode).toBe(401);
     expect(after.json()).toEqual({ code: ErrorCode.Unauthorized, message: 'Log in first.' });
+  });
+
+  it('keeps the password hash out of the session user that requests and operator sockets hold', async () => {
+    const jar = await h.login('admin@parley.local', h.adminPassword);
+    const token = jar.split('=')[1]!;
+    // What an operator socket is handed for its whole life (app.ts: openOperatorSocket).
+    const user = await h.app.sessionUser({ cookies: { parley_session: token } } as unknown as FastifyRequest);
+    expect(user).toMatchObject({ email: 'admin@parley.local', role: 'admin' });
+    expect(user).not.toHaveProperty('passwordHash');
+    expect(Object.values(user!)).not.toContainEqual(expect.stringMatching(/^scrypt\$/));
   });
 
   it('answers a wrong password and an unknown e-mail alike, with a code and a message', async () => {

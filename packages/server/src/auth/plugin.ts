@@ -3,7 +3,7 @@ import { ErrorCode } from '@parley/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../db/client.js';
-import type { UserRow } from '../db/schema/index.js';
+import type { SessionUser, UserRow } from '../db/schema/index.js';
 import { ParleyError } from '../errors.js';
 import { userForSession } from './repo.js';
 
@@ -16,10 +16,10 @@ declare module 'fastify' {
     /** preHandler factory: 403 unless the user has one of these roles. */
     requireRole: (...roles: UserRow['role'][]) => (req: FastifyRequest) => Promise<void>;
     /** The user of a request's session cookie, or null (for socket upgrades). */
-    sessionUser: (req: FastifyRequest) => Promise<UserRow | null>;
+    sessionUser: (req: FastifyRequest) => Promise<SessionUser | null>;
   }
   interface FastifyRequest {
-    user: UserRow | null;
+    user: SessionUser | null;
   }
 }
 

@@ -1,13 +1,13 @@
 import type { User } from '@parley/protocol';
-import { and, eq, gt, isNull, lt } from 'drizzle-orm';
+import { and, eq, getTableColumns, gt, isNull, lt } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { sessions, type UserRow, users } from '../db/schema/index.js';
+import { type SessionUser, sessions, type UserRow, users } from '../db/schema/index.js';
 import { hashPassword } from './password.js';
 import { hashToken, newToken } from './tokens.js';
 
 export const SESSION_TTL_MS = 14 * 24 * 3600_000; // 14 days
 
-export const toUser = (u: UserRow): User => ({
+export const toUser = (u: SessionUser): User => ({
   id: u.id,
   email: u.email,
   name: u.name,
@@ -49,9 +49,12 @@ export async function createSession(db: Db, userId: string, now: Date): Promise<
   return token;
 }
 
-export async function userForSession(db: Db, token: string, now: Date): Promise<UserRow | undefined> {
+/** Every column of `users` but the password hash. */
+const { passwordHash: _hash, ...sessionColumns } = getTableColumns(users);
+
+export async function userForSession(db: Db, token: string, now: Date): Promise<SessionUser | undefined> {
   const [row] = await db
-    .select({ user: users })
+    .select({ user: sessionColumns })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.id, hashToken(token)), gt(sessions.expiresAt, now), isNull(users.deactivatedAt)));

@@ -3,7 +3,7 @@ import { OperatorInbound as OperatorInboundSchema } from '@parley/protocol/schem
 import { toUser } from '../auth/repo.js';
 import type { ChatEvent } from '../bus.js';
 import type { ChatService } from '../chat/service.js';
-import type { UserRow } from '../db/schema/index.js';
+import type { SessionUser } from '../db/schema/index.js';
 import {
   type Connection,
   frameLoop,
@@ -19,7 +19,7 @@ import { wireFrame } from './wire.js';
 const parse = frameParser<OperatorInbound>(OperatorInboundSchema);
 
 export interface OperatorConnectionContext {
-  user: UserRow;
+  user: SessionUser;
   chat: ChatService;
   hub: Hub;
   log: { error(obj: unknown, msg?: string): void };

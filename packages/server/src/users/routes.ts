@@ -15,10 +15,10 @@ import { hashPassword } from '../auth/password.js';
 import { createUser } from '../auth/repo.js';
 import type { ChatService } from '../chat/service.js';
 import type { Db } from '../db/client.js';
-import { sessions, type UserRow, users } from '../db/schema/index.js';
+import { type SessionUser, sessions, type UserRow, users } from '../db/schema/index.js';
 import { ParleyError } from '../errors.js';
 
-const toProfile = (u: UserRow) => ({
+const toProfile = (u: SessionUser) => ({
   id: u.id,
   name: u.name,
   email: u.email,

@@ -47,6 +47,11 @@ export const users = pgTable(
   ],
 );
 export type UserRow = typeof users.$inferSelect;
+/**
+ * A user as a session knows them: everything but the password hash, which only the login reads. A
+ * request or an operator socket (for its whole life) holds this, so the hash stays out of memory.
+ */
+export type SessionUser = Omit<UserRow, 'passwordHash'>;
 export type NewUserRow = typeof users.$inferInsert;
 
 export const sessions = pgTable(
