@@ -17,10 +17,22 @@ export interface AppendRequest {
 }
 
 export type Appended = Posted & {
+  /**
+   * The conversation as this message's group stored it: the writer's remembered row, which it
+   * updates in place after a later group's statement. Read it when the append settles; keep a copy.
+   */
   contact: ContactRow;
   /** This message changed the conversation's state (the first operator reply makes it active). */
   changed: boolean;
 };
+
+/** What a group changes of a conversation, message by message, before the statement stores it. */
+interface NextState {
+  lastSeq: number;
+  preview: string | null;
+  firstResponseAt: Date | null;
+  status: ContactRow['status'];
+}
 
 interface Pending extends AppendRequest {
   /** Times it went round because its conversation changed meanwhile. */
@@ -191,14 +203,20 @@ export function createMessageWriter(deps: { db: Db; clock: Clock; paceMs?: numbe
     const seen = new Map<string, MessageRow>();
     for (const m of existing) seen.set(`${m.contactId} ${m.clientId}`, m);
 
-    // Copies: the remembered rows change only once the statement has stored the change.
-    const rows = new Map<string, ContactRow>();
+    // Each conversation's state as this group leaves it. The remembered rows change only once the
+    // statement has stored it; until then they are what the compare-and-set compares with.
     const base = new Map<string, ContactRow>();
+    const next = new Map<string, NextState>();
     for (const p of group) {
       const c = known.get(p.contactId);
-      if (c && !rows.has(c.id)) {
-        rows.set(c.id, { ...c });
+      if (c && !base.has(c.id)) {
         base.set(c.id, c);
+        next.set(c.id, {
+          lastSeq: c.lastSeq,
+          preview: c.lastMessagePreview,
+          firstResponseAt: c.firstResponseAt,
+          status: c.status,
+        });
       }
     }
 
@@ -210,14 +228,16 @@ export function createMessageWriter(deps: { db: Db; clock: Clock; paceMs?: numbe
     const byKey = new Map<string, MessageRow>();
     const touched = new Set<string>();
     for (const p of group) {
-      const c = rows.get(p.contactId);
+      const c = base.get(p.contactId);
+      const n = next.get(p.contactId);
       if (stale.has(p.contactId)) continue;
       const refuse = (err: unknown) => {
         if (fresh.has(p.contactId)) settle.push({ p, run: () => p.reject(err) });
         else stale.add(p.contactId);
       };
       try {
-        if (!c) throw new ParleyError(ErrorCode.NotFound, 'The conversation');
+        if (!c || !n) throw new ParleyError(ErrorCode.NotFound, 'The conversation');
+        // Who may write does not change within a group (its first reply changes only the status).
         p.authorize(c);
       } catch (err) {
         refuse(err);
@@ -249,27 +269,25 @@ export function createMessageWriter(deps: { db: Db; clock: Clock; paceMs?: numbe
         settle.push({ p, run: () => p.reject(err) });
         continue;
       }
-      if (c.status === 'closed' || c.status === 'abandoned') {
+      if (n.status === 'closed' || n.status === 'abandoned') {
         refuse(new ParleyError(ErrorCode.ContactClosed));
         continue;
       }
       // Lone UTF-16 surrogates (a cut emoji, or one the preview cuts) become U+FFFD, as the
       // database's UTF-8 would have them; what the senders are told is what is stored.
       const body = p.input.body.toWellFormed();
-      c.lastSeq += 1;
-      c.lastMessagePreview = previewOf(body).toWellFormed();
-      c.lastMessageAt = now;
-      c.updatedAt = now;
-      const firstReply = p.author.kind === 'operator' && c.firstResponseAt === null;
+      n.lastSeq += 1;
+      n.preview = previewOf(body).toWellFormed();
+      const firstReply = p.author.kind === 'operator' && n.firstResponseAt === null;
       if (firstReply) {
-        c.firstResponseAt = now;
-        c.status = 'active';
+        n.firstResponseAt = now;
+        n.status = 'active';
       }
       touched.add(c.id);
       const row: MessageRow = {
         id: randomUUID(),
         contactId: p.contactId,
-        seq: c.lastSeq,
+        seq: n.lastSeq,
         authorKind: p.author.kind,
         authorId: p.author.id,
         authorName: p.author.name.toWellFormed(),
@@ -294,17 +312,17 @@ export function createMessageWriter(deps: { db: Db; clock: Clock; paceMs?: numbe
       // (twice the time, 3.4 µs a row measured in the server under load). The group's time, the
       // same for every row, travels once as its own parameter.
       const changes = write.map((id) => {
-        const c = rows.get(id)!;
+        const n = next.get(id)!;
         const was = base.get(id)!;
         return {
           id,
           was_seq: was.lastSeq,
           was_status: was.status,
           was_assignee: was.assigneeId,
-          last_seq: c.lastSeq,
-          preview: c.lastMessagePreview,
-          first_response_at: c.firstResponseAt?.toISOString() ?? null,
-          status: c.status,
+          last_seq: n.lastSeq,
+          preview: n.preview,
+          first_response_at: n.firstResponseAt?.toISOString() ?? null,
+          status: n.status,
         };
       });
       const msgs = values
@@ -331,19 +349,26 @@ export function createMessageWriter(deps: { db: Db; clock: Clock; paceMs?: numbe
     // Conversations not written changed meanwhile (or would refuse on a remembered row): forget
     // them, and send their messages round again, in order, after a fresh read.
     for (const id of [...write.filter((id) => !written.has(id)), ...stale]) known.delete(id);
+    /** Each written conversation as stored: the row the writer remembers from now on. */
+    const stored = new Map<string, ContactRow>();
     for (const id of written) {
-      const stored = rows.get(id)!;
+      const n = next.get(id)!;
       const was = base.get(id)!;
-      // The remembered row takes the new state in place: a fresh copy remembered at every write
-      // lived until the conversation's next message, long enough to reach the old generation.
-      if (known.get(id) === was) {
-        was.lastSeq = stored.lastSeq;
-        was.lastMessagePreview = stored.lastMessagePreview;
-        was.lastMessageAt = stored.lastMessageAt;
-        was.updatedAt = stored.updatedAt;
-        was.firstResponseAt = stored.firstResponseAt;
-        was.status = stored.status;
-      } else remember(stored);
+      // The remembered row takes the new state in place: neither a copy of every row a group
+      // writes nor a fresh one remembered at every write (which lived until the conversation's next
+      // message, long enough to reach the old generation).
+      let row = was;
+      if (known.get(id) !== was) {
+        row = { ...was };
+        remember(row);
+      }
+      row.lastSeq = n.lastSeq;
+      row.lastMessagePreview = n.preview;
+      row.lastMessageAt = now;
+      row.updatedAt = now;
+      row.firstResponseAt = n.firstResponseAt;
+      row.status = n.status;
+      stored.set(id, row);
     }
     const settled = new Set(settle.map((s) => s.p));
     // Everything of those conversations not settled already (settled: on a fresh read, or whatever
@@ -360,8 +385,8 @@ export function createMessageWriter(deps: { db: Db; clock: Clock; paceMs?: numbe
       const m = byKey.get(key)!; // as stored: every column is known here
       const isFirst = !first.has(key);
       first.add(key);
-      // The group's copy of the conversation, as stored (nothing changes it after this group).
-      const contact = rows.get(p.contactId)!;
+      // The conversation as stored; the writer changes it in place only after a later statement.
+      const contact = stored.get(p.contactId)!;
       settle.push({ p, run: () => p.resolve({ message: toMessage(m), fresh: isFirst, contact, changed }) });
     }
     return { settle: settle.map((s) => s.run), again };
