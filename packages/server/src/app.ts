@@ -31,7 +31,7 @@ import { createHub } from './sockets/hub.js';
 import { createOnlineWatch } from './sockets/online.js';
 import { handleOperatorConnection } from './sockets/operator.js';
 import { createVisitorPresence, type VisitorPresence } from './sockets/presence.js';
-import { handleVisitorConnection } from './sockets/visitor.js';
+import { handleVisitorConnection, type VisitorConnectionContext } from './sockets/visitor.js';
 import { userRoutes } from './users/routes.js';
 
 export interface AppDeps {
@@ -169,13 +169,23 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
     },
   );
 
+  /**
+   * Counts a socket while it is open. Its own function: a 'close' listener made inside the open
+   * handler would keep that handler's whole closure scope (the upgrade's details) for the socket's life.
+   */
+  function countOpen(ws: WebSocket, kind: 'visitor' | 'operator') {
+    metrics.openSockets.inc({ kind });
+    ws.on('close', () => metrics.openSockets.dec({ kind }));
+  }
+  const identityOf: VisitorConnectionContext['describeIdentity'] = (site, identity) =>
+    describeIdentity(db, site, identity);
+
   function openVisitorSocket(
     ws: WebSocket,
     from: { key: string; origin: string | undefined; ip: string | null; userAgent: string | null },
   ) {
     const handOff = buffered(ws);
-    metrics.openSockets.inc({ kind: 'visitor' });
-    ws.on('close', () => metrics.openSockets.dec({ kind: 'visitor' }));
+    countOpen(ws, 'visitor');
     void (async () => {
       const site = from.key ? await findSiteByKey(db, from.key) : undefined;
       if (!site) return ws.close(CloseCode.UnknownSite, `${ErrorCode.UnknownSite}: no site has this key`);
@@ -191,7 +201,7 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
         captcha,
         online,
         presence,
-        describeIdentity: (s, identity) => describeIdentity(db, s, identity),
+        describeIdentity: identityOf,
         log: app.log,
       });
       handOff(conn);
@@ -216,8 +226,7 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
   ) {
     void from.user.catch(() => {}); // awaited below, unless the origin is refused first
     const handOff = buffered(ws);
-    metrics.openSockets.inc({ kind: 'operator' });
-    ws.on('close', () => metrics.openSockets.dec({ kind: 'operator' }));
+    countOpen(ws, 'operator');
     void (async () => {
       // The cookie rides along on cross-site upgrades too: only our own origin may use it.
       const { origin } = from;

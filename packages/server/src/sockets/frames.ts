@@ -170,26 +170,38 @@ interface WsSocket extends SocketLike {
  * syscall; after a group commit a socket is often sent several (an ack, a message, its echo), and
  * at thousands of frames a second those syscalls were a third of the server's time (BENCHMARKS.md).
  * Corking until the tick ends costs no latency: nothing else runs before the next tick anyway.
+ *
+ * A class, not an object of closures: every open socket has one, and an object literal with a getter
+ * and three closures cost about 450 bytes a socket more (BENCHMARKS.md, fourteenth session).
  */
+class TickBatched implements SocketLike {
+  #corked = false;
+  readonly #ws: WsSocket;
+  constructor(ws: WsSocket) {
+    this.#ws = ws;
+  }
+  send(data: string) {
+    const raw = this.#ws._socket;
+    if (!this.#corked && raw) {
+      this.#corked = true;
+      raw.cork();
+      process.nextTick(uncork, this);
+    }
+    this.#ws.send(data);
+  }
+  close(code: number, reason: string) {
+    this.#ws.close(code, reason);
+  }
+  get readyState() {
+    return this.#ws.readyState;
+  }
+  static uncork(s: TickBatched) {
+    s.#corked = false;
+    s.#ws._socket?.uncork();
+  }
+}
+const uncork = TickBatched.uncork;
+
 export function tickBatched(ws: WsSocket): SocketLike {
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    ws._socket?.uncork();
-  };
-  return {
-    send(data) {
-      const raw = ws._socket;
-      if (!corked && raw) {
-        corked = true;
-        raw.cork();
-        process.nextTick(uncork);
-      }
-      ws.send(data);
-    },
-    close: (code, reason) => ws.close(code, reason),
-    get readyState() {
-      return ws.readyState;
-    },
-  };
+  return new TickBatched(ws);
 }

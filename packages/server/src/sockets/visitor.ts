@@ -12,7 +12,7 @@ import type { Captcha } from '../captcha/captcha.js';
 import type { ChatService } from '../chat/service.js';
 import type { IdentityStatus } from '../clients/repo.js';
 import { type Clock, systemClock } from '../clock.js';
-import type { ContactRow, SiteRow, VisitorRow } from '../db/schema/index.js';
+import type { ContactRow, SiteRow } from '../db/schema/index.js';
 import { ParleyError } from '../errors.js';
 import { hoursState } from '../sites/settings.js';
 import {
@@ -57,7 +57,9 @@ export interface VisitorConnectionContext {
  */
 export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnectionContext): Connection {
   const { chat, site } = ctx;
-  let visitor: VisitorRow | null = null;
+  // The visitor's id, not their row: a row per open socket kept its token hash, user agent and
+  // dates in memory for the socket's life, and nothing here reads them after `hello`.
+  let visitorId: string | null = null;
   let contactId: string | null = null;
   let name = 'Visitor';
   let page: { url?: string; title?: string; referrer?: string | undefined } = {};
@@ -65,7 +67,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
   let framesBeforeHello = 0;
   let unwatch: (() => void) | null = null;
   let unwatchOnline: (() => void) | null = null;
-  const gone = ctx.presence?.register({ visitorId: () => visitor?.id ?? null, contactId: () => contactId });
+  const gone = ctx.presence?.register({ visitorId: () => visitorId, contactId: () => contactId });
   /** The operator who has this visitor's conversation, as `assigned` told us: typing goes to them. */
   let assigneeId: string | null = null;
   /** Hears the events of this conversation only (or none). */
@@ -82,9 +84,13 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
     if (socket.readyState === OPEN) socket.send(JSON.stringify(frame));
   };
 
-  const deadline = setTimeout(() => {
-    if (!visitor) socket.close(CloseCode.HandshakeTimeout, 'hello not received in time');
+  let deadline: ReturnType<typeof setTimeout> | null = setTimeout(() => {
+    if (!visitorId) socket.close(CloseCode.HandshakeTimeout, 'hello not received in time');
   }, HELLO_DEADLINE_MS);
+  const stopDeadline = () => {
+    if (deadline) clearTimeout(deadline);
+    deadline = null; // a cleared timer kept for the socket's life is memory every socket pays
+  };
 
   function onEvent(e: ChatEvent) {
     if (e.workspaceId !== site.workspaceId) return;
@@ -136,7 +142,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
 
   async function handle(frame: VisitorInbound) {
     if (frame.type === 'hello') {
-      if (visitor) throw new ParleyError(ErrorCode.NotReady, 'hello was already received on this socket.');
+      if (visitorId) throw new ParleyError(ErrorCode.NotReady, 'hello was already received on this socket.');
       if (frame.v !== PROTOCOL_VERSION) {
         socket.close(CloseCode.UnsupportedVersion, `protocol version ${PROTOCOL_VERSION} required`);
         return;
@@ -149,8 +155,8 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
         pageUrl: frame.page.url,
         pageTitle: frame.page.title,
       });
-      visitor = result.visitor;
-      clearTimeout(deadline);
+      visitorId = result.visitor.id;
+      stopDeadline();
       page = { url: frame.page.url, title: frame.page.title, referrer: frame.referrer };
       identity = frame.identity;
       follow(result.open?.id ?? null);
@@ -174,7 +180,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
       if (result.open) await announceState(result.open);
       return;
     }
-    if (!visitor) {
+    if (!visitorId) {
       if (++framesBeforeHello > MAX_FRAMES_BEFORE_HELLO) {
         socket.close(CloseCode.HandshakeTimeout, 'too many frames before hello');
         return;
@@ -188,7 +194,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
         // A new conversation is followed as soon as it is stored: its `assigned` (or its place in
         // the queue) reaches the socket from the routing pass itself. A resumed one is announced.
         let created = false;
-        const c = await chat.start(site, visitor.id, frame.answers, meta(), identity, (made) => {
+        const c = await chat.start(site, visitorId, frame.answers, meta(), identity, (made) => {
           created = true;
           follow(made.id);
         });
@@ -199,7 +205,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
       }
       case 'send': {
         const id = requireContact();
-        const { message } = await chat.postVisitorMessage(visitor.id, id, frame, name);
+        const { message } = await chat.postVisitorMessage(visitorId, id, frame, name);
         send({
           type: 'ack',
           contactId: message.contactId,
@@ -211,7 +217,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
         return;
       }
       case 'resume': {
-        const messages = await chat.messagesForVisitor(visitor.id, frame.contactId, frame.afterSeq);
+        const messages = await chat.messagesForVisitor(visitorId, frame.contactId, frame.afterSeq);
         for (const message of messages) send({ type: 'message', message });
         return;
       }
@@ -219,27 +225,27 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
         chat.typing(site.workspaceId, requireContact(), assigneeId, 'visitor', frame.on);
         return;
       case 'seen':
-        await chat.visitorSeen(visitor.id, requireContact(), frame.seq);
+        await chat.visitorSeen(visitorId, requireContact(), frame.seq);
         return;
       case 'leave':
-        await chat.leave(visitor.id, requireContact());
+        await chat.leave(visitorId, requireContact());
         return;
       case 'challenge':
         send({ type: 'challenge', challenge: { ...(await ctx.captcha.challenge(site)) } });
         return;
       case 'offline': {
         if (!contactId) await ctx.captcha.check(site, frame.captcha, ctx.ip);
-        const c = await chat.leaveMessage(site, visitor.id, frame.answers, frame.body, meta(), identity);
+        const c = await chat.leaveMessage(site, visitorId, frame.answers, frame.body, meta(), identity);
         send({ type: 'offline-received', contactId: c.id });
         return;
       }
       case 'rate':
-        await chat.rate(visitor.id, frame.contactId, frame.score, frame.comment);
+        await chat.rate(visitorId, frame.contactId, frame.score, frame.comment);
         send({ type: 'rated', contactId: frame.contactId });
         return;
       case 'callback': {
         const id = requireContact();
-        await chat.requestCallback(site, visitor.id, id, frame.phone);
+        await chat.requestCallback(site, visitorId, id, frame.phone);
         const c = await chat.contactById(id);
         if (c) await announceState(c);
         return;
@@ -278,7 +284,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
   return {
     onMessage: frameLoop({ socket, parse, allow, handle, log: ctx.log, run }),
     onClose() {
-      clearTimeout(deadline);
+      stopDeadline();
       unwatch?.();
       unwatchOnline?.();
       gone?.();
