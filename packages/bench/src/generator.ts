@@ -7,6 +7,7 @@
  * Phases: operators log in and go online → RSS before → K idle visitors (hello only) → RSS after →
  * N chatting visitors (hello, start, `assigned`) → warm-up → measured window → drain.
  */
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { PROTOCOL_VERSION } from '@parley/protocol';
@@ -34,6 +35,8 @@ export interface GeneratorConfig {
   /** The server's PostgreSQL database: the cluster's WAL is read at the window's edges. */
   databaseUrl: string | null;
   hardDeadlineMs: number;
+  /** Write [send time (epoch ms), visitor → operator ms] of every window message here (`--timeline`). */
+  timelineFile?: string | null;
 }
 
 export interface GeneratorResult {
@@ -202,6 +205,8 @@ interface Sent {
 }
 const sent = new Map<string, Sent>();
 const toOperator: number[] = [];
+/** [send time (epoch ms), latency] per window message, for `--timeline` only. */
+const timeline: [number, number][] = [];
 const roundTrip: number[] = [];
 let window: { start: number; end: number } | null = null;
 let ackedInWindow = 0;
@@ -263,7 +268,11 @@ async function connectOperator(i: number): Promise<void> {
       const s = sent.get(f.message.clientId);
       if (!s) return;
       s.reachedOperator = true;
-      if (s.inWindow) toOperator.push(now() - s.at);
+      if (s.inWindow) {
+        const took = now() - s.at;
+        toOperator.push(took);
+        if (config.timelineFile) timeline.push([performance.timeOrigin + s.at, took]);
+      }
       if (!op?.allow()) {
         skippedReplies++;
         sent.delete(f.message.clientId);
@@ -622,6 +631,7 @@ async function main(): Promise<GeneratorResult> {
 
 main().then(
   (result) => {
+    if (config.timelineFile) writeFileSync(config.timelineFile, JSON.stringify(timeline));
     console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
     process.exit(0);
   },

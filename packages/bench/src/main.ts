@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULTS, runBench } from './run.js';
 import { bundleSizes, formatSizes } from './sizes.js';
 import { formatTable } from './table.js';
+import { formatTimeline } from './timeline.js';
 
 const USAGE = `Usage: pnpm bench [options]
   --visitors N     chatting visitors (default ${DEFAULTS.visitors})
@@ -23,6 +24,8 @@ const USAGE = `Usage: pnpm bench [options]
   --cpu-prof DIR   write each server's V8 CPU profile into DIR/<target>/
   --node-flags=F   extra flags for every server's node, space-separated (e.g. --node-flags="--trace-gc")
   --output DIR     write what each server printed into DIR/<target>.log
+  --timeline DIR   record every window message's send time and latency, and each server's garbage
+                   collections and event-loop gaps, into DIR; print which slow messages met which
   --json FILE      also write the raw results as JSON
   --sizes-only     print the bundle sizes (widget, inbox) and stop`;
 
@@ -41,6 +44,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     'node-flags': { type: 'string' },
     output: { type: 'string' },
+    timeline: { type: 'string' },
     json: { type: 'string' },
     'sizes-only': { type: 'boolean' },
     help: { type: 'boolean' },
@@ -81,6 +85,7 @@ const opts = {
   cpuProfDir: values['cpu-prof'] ?? null,
   nodeFlags: (values['node-flags'] ?? '').split(/\s+/).filter(Boolean),
   outputDir: values.output ?? null,
+  timelineDir: values.timeline ?? null,
   log: (line: string) => console.error(`[bench] ${line}`),
 };
 if (opts.operators * 50 < opts.visitors + 20) {
@@ -105,6 +110,7 @@ console.log(
     `window ${opts.seconds} s after ${opts.warmup} s warm-up, ${opts.churn} new chats/s\n`,
 );
 console.log(formatTable(run.measured));
+for (const m of run.measured) if (m.timeline) console.log(`\n${formatTimeline(m.target, m.timeline)}`);
 for (const s of run.skipped) console.log(`skipped: ${s}`);
 if (values.json)
   writeFileSync(values.json, JSON.stringify({ started, opts: { ...opts, log: undefined }, ...run }, null, 2));

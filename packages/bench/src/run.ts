@@ -5,6 +5,7 @@ import { repoRoot } from './paths.js';
 import { spawnNode } from './proc.js';
 import type { Measured } from './table.js';
 import { benchDist, postgresReachable, startParley, startRelay, type Target } from './targets.js';
+import { readTimeline, TIMELINE_ENV } from './timeline.js';
 
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -29,6 +30,11 @@ export interface BenchOptions {
   nodeFlags: string[];
   /** Write what each server printed into this folder as `<target>.log`. */
   outputDir: string | null;
+  /**
+   * Record each window message's send time and latency, and each server's collections and event-loop
+   * gaps, into this folder, and match them (timeline.ts).
+   */
+  timelineDir: string | null;
   log: (line: string) => void;
 }
 
@@ -46,6 +52,7 @@ export const DEFAULTS: Omit<BenchOptions, 'log'> = {
   cpuProfDir: null,
   nodeFlags: [],
   outputDir: null,
+  timelineDir: null,
 };
 
 export interface BenchRun {
@@ -57,11 +64,17 @@ export interface BenchRun {
 export async function runBench(opts: BenchOptions): Promise<BenchRun> {
   const starts: { name: string; start: () => Promise<Target> }[] = [];
   const skipped: string[] = [];
+  if (opts.timelineDir) {
+    mkdirSync(opts.timelineDir, { recursive: true });
+    process.env[TIMELINE_ENV] = opts.timelineDir; // the servers inherit it; their preload writes there
+  }
   const nodeArgs = (label: string) => {
-    if (!opts.cpuProfDir) return opts.nodeFlags;
+    const args = [...opts.nodeFlags];
+    if (opts.timelineDir) args.push('--import', join(benchDist, 'timeline-preload.js'));
+    if (!opts.cpuProfDir) return args;
     const dir = join(opts.cpuProfDir, label);
     mkdirSync(dir, { recursive: true });
-    return [...opts.nodeFlags, '--cpu-prof', `--cpu-prof-dir=${dir}`];
+    return [...args, '--cpu-prof', `--cpu-prof-dir=${dir}`];
   };
   if (opts.baseline)
     starts.push({
@@ -98,8 +111,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
     const target = await start();
     opts.log(`${target.name}: started (pid ${target.pid}, ${target.url}); driving it…`);
     try {
-      const result = await drive(target, opts);
-      measured.push({ target: target.name, result });
+      const messages = opts.timelineDir ? join(opts.timelineDir, `${name}-messages.json`) : null;
+      const result = await drive(target, opts, messages);
+      const timeline =
+        opts.timelineDir && messages ? readTimeline(opts.timelineDir, messages, target.pid) : undefined;
+      measured.push({ target: target.name, result, ...(timeline ? { timeline } : {}) });
       opts.log(
         `${target.name}: ${result.deliveredPerSecond.toFixed(0)} msg/s delivered, phases ${JSON.stringify(result.phaseSeconds)}` +
           (Object.keys(result.errors).length ? `, errors ${JSON.stringify(result.errors)}` : ''),
@@ -116,7 +132,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
 }
 
 /** The generator in its own process against one target; bounded by a hard deadline. */
-async function drive(target: Target, opts: BenchOptions): Promise<GeneratorResult> {
+async function drive(
+  target: Target,
+  opts: BenchOptions,
+  timelineFile: string | null,
+): Promise<GeneratorResult> {
   // Setup (logins, idle and chatting sockets) scales with the counts; the window with the seconds.
   const setupMs = 60_000 + (opts.idle + opts.visitors) * 20 + opts.operators * 500;
   const hardDeadlineMs = setupMs + (opts.warmup + opts.seconds) * 1000 + 30_000;
@@ -134,6 +154,7 @@ async function drive(target: Target, opts: BenchOptions): Promise<GeneratorResul
     postgresCpu: target.postgres,
     databaseUrl: target.databaseUrl,
     hardDeadlineMs,
+    timelineFile,
   };
   const gen = spawnNode(
     [join(benchDist, 'generator.js')],

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, runBench } from './run.js';
 import { errorCount, formatTable } from './table.js';
+import { formatTimeline } from './timeline.js';
 
 // A few seconds and a few sockets, so the bench cannot rot; it checks sanity, never speed.
 const SMALL = {
@@ -21,12 +22,14 @@ const SMALL = {
 describe('bench smoke run', () => {
   it('drives the bare relay and Parley on PGlite and prints the table', async () => {
     const outputDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+    const timelineDir = join(outputDir, 'timeline');
     const run = await runBench({
       ...SMALL,
       db: 'pglite',
       // Each server's node gets the flags and its output is kept: V8's GC trace shows both.
       nodeFlags: ['--trace-gc'],
       outputDir,
+      timelineDir,
     });
     expect(run.measured.map((m) => m.target)).toEqual(['bare ws relay', 'Parley, PGlite']);
     for (const { target, result } of run.measured) {
@@ -42,6 +45,19 @@ describe('bench smoke run', () => {
       expect(result.walBytesPerMessage, `${target}: no PostgreSQL, no WAL figure`).toBeNull();
       expect(errorCount(result), `${target}: ${JSON.stringify(result.errors)}`).toBe(0);
     }
+    // --timeline: every window message matched against what each server's preload wrote.
+    for (const m of run.measured) {
+      const t = m.timeline;
+      expect(t, m.target).toBeDefined();
+      expect(t!.messages, m.target).toBeGreaterThan(0);
+      expect(t!.p99, m.target).toBeCloseTo(m.result.toOperator[2]!, 5);
+      expect(formatTimeline(m.target, t!)).toContain('messages at or above the p99');
+    }
+    // Each server's preload wrote its collections (a starting server always has some).
+    const serverFiles = readdirSync(timelineDir).filter((f) => /^server-\d+\.jsonl$/.test(f));
+    expect(serverFiles).toHaveLength(2);
+    for (const f of serverFiles)
+      expect(readFileSync(join(timelineDir, f), 'utf8'), f).toMatch(/"gc":"minor"/);
     const table = formatTable(run.measured);
     expect(table).toContain('round trip p99 (ms)');
     expect(table).toMatch(/delivered msg\/s.*×\d/);

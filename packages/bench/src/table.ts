@@ -1,8 +1,11 @@
 import type { GeneratorResult } from './generator.js';
+import type { TimelineSummary } from './timeline.js';
 
 export interface Measured {
   target: string;
   result: GeneratorResult;
+  /** With `--timeline`: the window's slowest messages against the server's collections. */
+  timeline?: TimelineSummary;
 }
 
 type Cell = number | null | undefined;

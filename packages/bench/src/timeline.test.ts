@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { AFTER_MS, analyzeTimeline, formatTimeline, MARK_LEAD_MS, type ServerEvent } from './timeline.js';
+
+const T0 = 1_700_000_000_000;
+
+/** 1,000 messages a second for 10 s; those sent within `slowFrom..slowTo` took `slowMs`. */
+function messages(slowFrom: number, slowTo: number, slowMs: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < 10_000; i++) {
+    const at = T0 + i;
+    out.push([at, at >= slowFrom && at < slowTo ? slowMs : 3 + (i % 7)]);
+  }
+  return out;
+}
+
+describe('the timeline of the slowest messages', () => {
+  it('counts the slow messages sent around a major collection, and the p99 without them', () => {
+    const major = T0 + 5_000;
+    const events: ServerEvent[] = [
+      { gc: 'minor', at: T0 + 1_000, ms: 4 },
+      { gc: 'minor', at: T0 + 2_000, ms: 9 },
+      { gc: 'incremental', at: major - 100, ms: 6 },
+      { gc: 'major', at: major, ms: 12 },
+      { gap: 60, at: major - 40 },
+      { gap: 16, at: T0 + 20_000 }, // after the window: not counted
+      { gc: 'major', at: T0 - 60_000, ms: 30 }, // long before: not in the window
+    ];
+    // The 150 messages sent in the 150 ms before the pause waited 90 ms.
+    const t = analyzeTimeline(messages(major - 150, major, 90), events)!;
+    expect(t.messages).toBe(10_000);
+    expect(t.p99).toBe(90);
+    expect(t.majors).toEqual([{ at: major, ms: 12 }]);
+    expect(t.atOrAboveP99).toBe(150);
+    expect(t.aroundMajor).toBe(150);
+    expect(t.p99Elsewhere).toBe(9);
+    expect(t.minor).toEqual({ count: 2, p50: 4, p99: 9, max: 9 });
+    expect(t.gaps).toBe(1);
+    expect(t.longestGap).toBe(60);
+    const text = formatTimeline('Parley, PostgreSQL', t);
+    expect(text).toContain('major collections in the window: 1 (12.0 ms pause)');
+    expect(text).toContain('messages at or above the p99: 150, sent around a major collection: 150');
+    expect(text).toContain('p99 of the messages not sent around one: 9.0 ms');
+  });
+
+  it('does not blame a collection for slow messages sent well away from it', () => {
+    const major = T0 + 5_000;
+    const slowFrom = major + 12 + AFTER_MS + 1_000;
+    const t = analyzeTimeline(messages(slowFrom, slowFrom + 200, 80), [{ gc: 'major', at: major, ms: 12 }])!;
+    expect(t.atOrAboveP99).toBe(200);
+    expect(t.aroundMajor).toBe(0);
+    expect(t.p99Elsewhere).toBe(80);
+    // The span starts MARK_LEAD_MS before the pause: a message just inside it counts.
+    const edge = analyzeTimeline(messages(major - MARK_LEAD_MS, major - MARK_LEAD_MS + 150, 70), [
+      { gc: 'major', at: major, ms: 12 },
+    ])!;
+    expect(edge.aroundMajor).toBe(150);
+  });
+
+  it('has nothing to say without messages', () => {
+    expect(analyzeTimeline([], [{ gc: 'major', at: T0, ms: 5 }])).toBeNull();
+  });
+});

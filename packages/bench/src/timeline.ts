@@ -1,0 +1,112 @@
+/**
+ * `--timeline`: which of the window's slowest messages were sent while the server collected its old
+ * generation. The generator writes each window message's send time and its visitor → operator
+ * latency; the server (timeline-preload.ts) writes its collections and event-loop gaps; this joins
+ * the two by wall-clock time (one machine, one clock).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { percentiles } from './proc.js';
+
+export const TIMELINE_ENV = 'PARLEY_BENCH_TIMELINE';
+
+/** A line of the server's file: a collection, or a gap in its event loop (times in epoch ms). */
+export type ServerEvent = { gc: string; at: number; ms: number } | { gap: number; at: number };
+
+/**
+ * A message counts as sent "around" a major collection from MARK_LEAD_MS before its final pause
+ * (the concurrent marking before it competes for the two cores) to AFTER_MS after the pause ends
+ * (the backlog it left).
+ */
+export const MARK_LEAD_MS = 300;
+export const AFTER_MS = 200;
+
+export interface TimelineSummary {
+  messages: number;
+  p99: number;
+  /** Major collections whose span overlaps the window. */
+  majors: { at: number; ms: number }[];
+  /** Messages at or above the p99, and how many of them were sent around a major collection. */
+  atOrAboveP99: number;
+  aroundMajor: number;
+  /** The p99 of the messages not sent around a major collection (null when none are left). */
+  p99Elsewhere: number | null;
+  /** Minor collections (scavenges) in the window: count and pause p50 / p99 / max (ms). */
+  minor: { count: number; p50: number; p99: number; max: number };
+  /** Event-loop gaps over 15 ms in the window, and the longest (ms). */
+  gaps: number;
+  longestGap: number;
+}
+
+/** As the table's percentiles (proc.ts), so the p99 here is the table's. */
+const percentile = (values: number[], p: number) => percentiles(values, [p])[0] ?? 0;
+
+/** `sent` holds [send time (epoch ms), latency (ms)] pairs of the window's messages. */
+export function analyzeTimeline(sent: [number, number][], events: ServerEvent[]): TimelineSummary | null {
+  if (sent.length === 0) return null;
+  const from = Math.min(...sent.map((s) => s[0]));
+  const to = Math.max(...sent.map((s) => s[0]));
+  const p99 = percentile(
+    sent.map((s) => s[1]),
+    99,
+  );
+  const gcs = events.filter((e): e is { gc: string; at: number; ms: number } => 'gc' in e);
+  const spans = gcs
+    .filter((e) => e.gc === 'major')
+    .map((e) => ({ at: e.at, ms: e.ms, start: e.at - MARK_LEAD_MS, end: e.at + e.ms + AFTER_MS }))
+    .filter((s) => s.end >= from && s.start <= to);
+  const around = (t: number) => spans.some((s) => t >= s.start && t <= s.end);
+  const slow = sent.filter((s) => s[1] >= p99);
+  const elsewhere = sent.filter((s) => !around(s[0])).map((s) => s[1]);
+  const minor = gcs
+    .filter((e) => e.gc === 'minor' && e.at >= from && e.at <= to)
+    .map((e) => e.ms)
+    .sort((a, b) => a - b);
+  const gaps = events.filter(
+    (e): e is { gap: number; at: number } => 'gap' in e && e.at >= from && e.at <= to,
+  );
+  return {
+    messages: sent.length,
+    p99,
+    majors: spans.map(({ at, ms }) => ({ at, ms })),
+    atOrAboveP99: slow.length,
+    aroundMajor: slow.filter((s) => around(s[0])).length,
+    p99Elsewhere: elsewhere.length > 0 ? percentile(elsewhere, 99) : null,
+    minor: {
+      count: minor.length,
+      p50: percentile(minor, 50),
+      p99: percentile(minor, 99),
+      max: minor.at(-1) ?? 0,
+    },
+    gaps: gaps.length,
+    longestGap: Math.max(0, ...gaps.map((g) => g.gap)),
+  };
+}
+
+/** Reads what the generator and the server with this pid wrote into `dir`. */
+export function readTimeline(dir: string, messagesFile: string, serverPid: number): TimelineSummary | null {
+  if (!existsSync(messagesFile)) return null;
+  const sent = JSON.parse(readFileSync(messagesFile, 'utf8')) as [number, number][];
+  const serverFile = join(dir, `server-${serverPid}.jsonl`);
+  const events = existsSync(serverFile)
+    ? readFileSync(serverFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as ServerEvent)
+    : [];
+  return analyzeTimeline(sent, events);
+}
+
+const ms = (n: number) => n.toFixed(1);
+
+export function formatTimeline(target: string, t: TimelineSummary): string {
+  const majors = t.majors.length ? t.majors.map((m) => `${ms(m.ms)} ms pause`).join(', ') : 'none';
+  return [
+    `${target}: ${t.messages} messages, visitor → operator p99 ${ms(t.p99)} ms`,
+    `  major collections in the window: ${t.majors.length} (${majors})`,
+    `  messages at or above the p99: ${t.atOrAboveP99}, sent around a major collection: ${t.aroundMajor}`,
+    `  p99 of the messages not sent around one: ${t.p99Elsewhere === null ? '—' : `${ms(t.p99Elsewhere)} ms`}`,
+    `  minor collections: ${t.minor.count}, pause p50 / p99 / max ${ms(t.minor.p50)} / ${ms(t.minor.p99)} / ${ms(t.minor.max)} ms`,
+    `  event-loop gaps over 15 ms: ${t.gaps}, longest ${ms(t.longestGap)} ms`,
+  ].join('\n');
+}
