@@ -113,8 +113,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
     try {
       const messages = opts.timelineDir ? join(opts.timelineDir, `${name}-messages.json`) : null;
       const result = await drive(target, opts, messages);
-      const timeline =
-        opts.timelineDir && messages ? readTimeline(opts.timelineDir, messages, target.pid) : undefined;
+      const timeline = messages ? readTimeline(messages, target.pid) : undefined;
       measured.push({ target: target.name, result, ...(timeline ? { timeline } : {}) });
       opts.log(
         `${target.name}: ${result.deliveredPerSecond.toFixed(0)} msg/s delivered, phases ${JSON.stringify(result.phaseSeconds)}` +

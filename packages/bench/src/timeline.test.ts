@@ -56,6 +56,14 @@ describe('the timeline of the slowest messages', () => {
     expect(edge.aroundMajor).toBe(150);
   });
 
+  it("reads a long window: ten minutes at the issue's rate is 1.5 million messages", () => {
+    const sent: [number, number][] = [];
+    for (let i = 0; i < 1_500_000; i++) sent.push([T0 + i / 2.5, 5]);
+    const t = analyzeTimeline(sent, [{ gc: 'minor', at: T0 + 10, ms: 3 }])!;
+    expect(t.messages).toBe(1_500_000);
+    expect(t.minor.count).toBe(1);
+  });
+
   it('has nothing to say without messages', () => {
     expect(analyzeTimeline([], [{ gc: 'major', at: T0, ms: 5 }])).toBeNull();
   });

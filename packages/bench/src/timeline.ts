@@ -5,7 +5,7 @@
  * the two by wall-clock time (one machine, one clock).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { percentiles } from './proc.js';
 
 export const TIMELINE_ENV = 'PARLEY_BENCH_TIMELINE';
@@ -44,8 +44,13 @@ const percentile = (values: number[], p: number) => percentiles(values, [p])[0] 
 /** `sent` holds [send time (epoch ms), latency (ms)] pairs of the window's messages. */
 export function analyzeTimeline(sent: [number, number][], events: ServerEvent[]): TimelineSummary | null {
   if (sent.length === 0) return null;
-  const from = Math.min(...sent.map((s) => s[0]));
-  const to = Math.max(...sent.map((s) => s[0]));
+  // A loop, not Math.min(...list): a long window's messages are more arguments than a call takes.
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const [at] of sent) {
+    from = Math.min(from, at);
+    to = Math.max(to, at);
+  }
   const p99 = percentile(
     sent.map((s) => s[1]),
     99,
@@ -58,10 +63,7 @@ export function analyzeTimeline(sent: [number, number][], events: ServerEvent[])
   const around = (t: number) => spans.some((s) => t >= s.start && t <= s.end);
   const slow = sent.filter((s) => s[1] >= p99);
   const elsewhere = sent.filter((s) => !around(s[0])).map((s) => s[1]);
-  const minor = gcs
-    .filter((e) => e.gc === 'minor' && e.at >= from && e.at <= to)
-    .map((e) => e.ms)
-    .sort((a, b) => a - b);
+  const minor = gcs.filter((e) => e.gc === 'minor' && e.at >= from && e.at <= to).map((e) => e.ms);
   const gaps = events.filter(
     (e): e is { gap: number; at: number } => 'gap' in e && e.at >= from && e.at <= to,
   );
@@ -76,18 +78,21 @@ export function analyzeTimeline(sent: [number, number][], events: ServerEvent[])
       count: minor.length,
       p50: percentile(minor, 50),
       p99: percentile(minor, 99),
-      max: minor.at(-1) ?? 0,
+      max: percentile(minor, 100),
     },
     gaps: gaps.length,
-    longestGap: Math.max(0, ...gaps.map((g) => g.gap)),
+    longestGap: percentile(
+      gaps.map((g) => g.gap),
+      100,
+    ),
   };
 }
 
-/** Reads what the generator and the server with this pid wrote into `dir`. */
-export function readTimeline(dir: string, messagesFile: string, serverPid: number): TimelineSummary | null {
+/** Reads what the generator (`messagesFile`) and the server with this pid wrote into one folder. */
+export function readTimeline(messagesFile: string, serverPid: number): TimelineSummary | null {
   if (!existsSync(messagesFile)) return null;
   const sent = JSON.parse(readFileSync(messagesFile, 'utf8')) as [number, number][];
-  const serverFile = join(dir, `server-${serverPid}.jsonl`);
+  const serverFile = join(dirname(messagesFile), `server-${serverPid}.jsonl`);
   const events = existsSync(serverFile)
     ? readFileSync(serverFile, 'utf8')
         .split('\n')
