@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { killChildren } from './proc.js';
 import { DEFAULTS, runBench } from './run.js';
 import { bundleSizes, formatSizes } from './sizes.js';
 import { formatTable } from './table.js';
@@ -99,6 +100,18 @@ const sizes = bundleSizes(join(import.meta.dirname, '..', '..', '..'));
 console.log(`Bundle sizes (gzip -9 of the built files)\n\n${formatSizes(sizes.rows)}\n`);
 for (const m of sizes.missing) console.log(`not built, not measured: ${m}`);
 if (values['sizes-only']) process.exit(0);
+
+// The servers and the generator run in sessions of their own (proc.ts), out of reach of the
+// terminal's Ctrl-C: the bench stops them itself.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.on(signal, () => {
+    killChildren();
+    process.exit(code);
+  });
+}
 
 const started = new Date();
 const run = await runBench(opts);
