@@ -64,10 +64,9 @@ export interface BenchRun {
 export async function runBench(opts: BenchOptions): Promise<BenchRun> {
   const starts: { name: string; start: () => Promise<Target> }[] = [];
   const skipped: string[] = [];
-  if (opts.timelineDir) {
-    mkdirSync(opts.timelineDir, { recursive: true });
-    process.env[TIMELINE_ENV] = opts.timelineDir; // the servers inherit it; their preload writes there
-  }
+  if (opts.timelineDir) mkdirSync(opts.timelineDir, { recursive: true });
+  // Where each server's preload writes its collections (only `--timeline` loads the preload).
+  const env: Record<string, string> = opts.timelineDir ? { [TIMELINE_ENV]: opts.timelineDir } : {};
   const nodeArgs = (label: string) => {
     const args = [...opts.nodeFlags];
     if (opts.timelineDir) args.push('--import', join(benchDist, 'timeline-preload.js'));
@@ -79,13 +78,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
   if (opts.baseline)
     starts.push({
       name: 'relay',
-      start: () => startRelay({ operators: opts.operators, nodeArgs: nodeArgs('relay') }),
+      start: () => startRelay({ operators: opts.operators, nodeArgs: nodeArgs('relay'), env }),
     });
   if (opts.db !== 'postgres') {
     starts.push({
       name: 'pglite',
       start: () =>
-        startParley({ operators: opts.operators, postgresUrl: null, nodeArgs: nodeArgs('pglite') }),
+        startParley({ operators: opts.operators, postgresUrl: null, nodeArgs: nodeArgs('pglite'), env }),
     });
   }
   if (opts.db !== 'pglite') {
@@ -97,6 +96,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
             operators: opts.operators,
             postgresUrl: opts.postgresUrl,
             nodeArgs: nodeArgs('postgres'),
+            env,
           }),
       });
     } else if (opts.db === 'postgres') {

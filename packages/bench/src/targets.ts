@@ -33,6 +33,8 @@ export interface TargetOptions {
   operators: number;
   /** Extra flags for the server's `node` (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Extra environment for the server (e.g. where `--timeline`'s preload writes). */
+  env?: Record<string, string>;
 }
 
 const operatorList = (n: number) =>
@@ -43,7 +45,7 @@ export async function startRelay(opts: TargetOptions): Promise<Target> {
   const port = await freePort();
   const proc = spawnNode(
     [...(opts.nodeArgs ?? []), join(benchDist, 'relay.js')],
-    { PORT: String(port) },
+    { PORT: String(port), ...opts.env },
     repoRoot,
   );
   await proc.waitFor(/relay listening on \d+/, 10_000).catch(async (err: unknown) => {
@@ -107,9 +109,7 @@ async function freshDatabase(baseUrl: string): Promise<{ url: string; drop(): Pr
  * operators are inserted with SQL (max 50 chats each, the most a supervisor may set), so no login
  * or scrypt hash per operator is spent on seeding.
  */
-export async function startParley(
-  opts: TargetOptions & { postgresUrl: string | null; env?: Record<string, string> },
-): Promise<Target> {
+export async function startParley(opts: TargetOptions & { postgresUrl: string | null }): Promise<Target> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
