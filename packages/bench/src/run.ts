@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { GeneratorConfig, GeneratorResult } from './generator.js';
 import { repoRoot } from './paths.js';
 import { spawnNode } from './proc.js';
 import type { Measured } from './table.js';
 import { benchDist, postgresReachable, startParley, startRelay, type Target } from './targets.js';
-import { readTimeline, TIMELINE_ENV } from './timeline.js';
+import { readTimeline, TIMELINE_ENV, TIMELINE_ROLE_ENV } from './timeline.js';
 
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -112,8 +112,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
     opts.log(`${target.name}: started (pid ${target.pid}, ${target.url}); driving it…`);
     try {
       const messages = opts.timelineDir ? join(opts.timelineDir, `${name}-messages.json`) : null;
-      const result = await drive(target, opts, messages);
-      const timeline = messages ? readTimeline(messages, target.pid) : undefined;
+      const { result, generatorPid } = await drive(target, opts, messages);
+      const timeline = messages ? readTimeline(messages, target.pid, generatorPid) : undefined;
       measured.push({ target: target.name, result, ...(timeline ? { timeline } : {}) });
       opts.log(
         `${target.name}: ${result.deliveredPerSecond.toFixed(0)} msg/s delivered, phases ${JSON.stringify(result.phaseSeconds)}` +
@@ -130,12 +130,23 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
   return { measured, skipped };
 }
 
+/**
+ * The generator's `node` flags. It plays thousands of browsers that would each collect on their own
+ * machine: a pause of its own delays every message it reads meanwhile, and the table would count it
+ * as the server's. A 64 MB young generation lets a message's objects die young (14 young collections
+ * in a 15 s window instead of 55), and a fixed growing factor keeps the old generation from being
+ * collected in the window at all: with V8's own factor, which it lowers for a program that promotes
+ * little, it collected every 1-3 s in some runs, each time stalling for 15-40 ms (BENCHMARKS.md,
+ * seventeenth session).
+ */
+export const GENERATOR_NODE_FLAGS = ['--max-semi-space-size=64', '--heap-growing-percent=400'];
+
 /** The generator in its own process against one target; bounded by a hard deadline. */
 async function drive(
   target: Target,
   opts: BenchOptions,
   timelineFile: string | null,
-): Promise<GeneratorResult> {
+): Promise<{ result: GeneratorResult; generatorPid: number }> {
   // Setup (logins, idle and chatting sockets) scales with the counts; the window with the seconds.
   const setupMs = 60_000 + (opts.idle + opts.visitors) * 20 + opts.operators * 500;
   const hardDeadlineMs = setupMs + (opts.warmup + opts.seconds) * 1000 + 30_000;
@@ -155,9 +166,15 @@ async function drive(
     hardDeadlineMs,
     timelineFile,
   };
+  const timeline = timelineFile
+    ? {
+        args: ['--import', join(benchDist, 'timeline-preload.js')],
+        env: { [TIMELINE_ENV]: dirname(timelineFile), [TIMELINE_ROLE_ENV]: 'generator' },
+      }
+    : { args: [], env: {} };
   const gen = spawnNode(
-    [join(benchDist, 'generator.js')],
-    { BENCH_CONFIG: JSON.stringify(config) },
+    [...GENERATOR_NODE_FLAGS, ...timeline.args, join(benchDist, 'generator.js')],
+    { BENCH_CONFIG: JSON.stringify(config), ...timeline.env },
     repoRoot,
   );
   const timer = setTimeout(() => gen.child.kill('SIGKILL'), hardDeadlineMs + 5000);
@@ -168,5 +185,5 @@ async function drive(
     throw new Error(
       `the generator failed (exit ${code}) against ${target.name}:\n${gen.output().slice(-4000)}`,
     );
-  return JSON.parse(line) as GeneratorResult;
+  return { result: JSON.parse(line) as GeneratorResult, generatorPid: gen.pid };
 }

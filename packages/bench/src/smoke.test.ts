@@ -52,7 +52,12 @@ describe('bench smoke run', () => {
       expect(t!.messages, m.target).toBeGreaterThan(0);
       expect(t!.p99, m.target).toBeCloseTo(m.result.toOperator[2]!, 5);
       expect(formatTimeline(m.target, t!)).toContain('messages at or above the p99');
+      // The generator's own collections and gaps, recorded beside the server's.
+      expect(t!.generator, m.target).not.toBeNull();
+      expect(formatTimeline(m.target, t!)).toContain("the generator's own: major collections");
     }
+    const generatorFiles = readdirSync(timelineDir).filter((f) => /^generator-\d+\.jsonl$/.test(f));
+    expect(generatorFiles).toHaveLength(2);
     // Each server's preload wrote its collections (a starting server always has some).
     const serverFiles = readdirSync(timelineDir).filter((f) => /^server-\d+\.jsonl$/.test(f));
     expect(serverFiles).toHaveLength(2);

@@ -1,20 +1,21 @@
 /**
- * Loaded into a server with `node --import` by `pnpm bench --timeline DIR`: writes what stopped or
- * slowed the server's event loop, with wall-clock times the generator's messages can be matched to.
- * One JSON line each, into DIR/server-<pid>.jsonl: V8's collections (`gc`: minor, major,
- * incremental, weak; start and duration) and the event loop's gaps (a 2 ms timer that fired late by
- * more than GAP_MS). Nothing else of the server is touched.
+ * Loaded into a server, and into the generator, with `node --import` by `pnpm bench --timeline DIR`:
+ * writes what stopped or slowed the process's event loop, with wall-clock times the generator's
+ * messages can be matched to. One JSON line each, into DIR/<role>-<pid>.jsonl (the role from
+ * TIMELINE_ROLE_ENV, `server` unless set): V8's collections (`gc`: minor, major, incremental, weak;
+ * start and duration) and the event loop's gaps (a 2 ms timer that fired late by more than GAP_MS).
+ * Nothing else of the process is touched.
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, PerformanceObserver, performance } from 'node:perf_hooks';
-import { TIMELINE_ENV } from './timeline.js';
+import { TIMELINE_ENV, TIMELINE_ROLE_ENV } from './timeline.js';
 
 const dir = process.env[TIMELINE_ENV];
 const GAP_MS = 15;
 
 if (dir) {
-  const file = join(dir, `server-${process.pid}.jsonl`);
+  const file = join(dir, `${process.env[TIMELINE_ROLE_ENV] ?? 'server'}-${process.pid}.jsonl`);
   const kinds: Record<number, string> = {
     [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
     [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AFTER_MS, analyzeTimeline, formatTimeline, MARK_LEAD_MS, type ServerEvent } from './timeline.js';
+import { AFTER_MS, analyzeTimeline, formatTimeline, MARK_LEAD_MS, type ProcessEvent } from './timeline.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -16,7 +16,7 @@ function messages(slowFrom: number, slowTo: number, slowMs: number): [number, nu
 describe('the timeline of the slowest messages', () => {
   it('counts the slow messages sent around a major collection, and the p99 without them', () => {
     const major = T0 + 5_000;
-    const events: ServerEvent[] = [
+    const events: ProcessEvent[] = [
       { gc: 'minor', at: T0 + 1_000, ms: 4 },
       { gc: 'minor', at: T0 + 2_000, ms: 9 },
       { gc: 'incremental', at: major - 100, ms: 6 },
@@ -40,6 +40,28 @@ describe('the timeline of the slowest messages', () => {
     expect(text).toContain('major collections in the window: 1 (12.0 ms pause)');
     expect(text).toContain('messages at or above the p99: 150, sent around a major collection: 150');
     expect(text).toContain('p99 of the messages not sent around one: 9.0 ms');
+  });
+
+  it("reports the generator's own stalls in the window, apart from the server's", () => {
+    const server: ProcessEvent[] = [{ gc: 'major', at: T0 + 2_000, ms: 10 }];
+    const generator: ProcessEvent[] = [
+      { gc: 'major', at: T0 + 7_000, ms: 8 },
+      { gc: 'major', at: T0 - 30_000, ms: 20 }, // before the window
+      { gap: 32, at: T0 + 7_001 },
+      { gap: 18, at: T0 + 9_000 },
+      { gap: 50, at: T0 + 40_000 }, // after it
+    ];
+    const t = analyzeTimeline(messages(T0 + 7_000, T0 + 7_040, 45), server, generator)!;
+    expect(t.majors).toEqual([{ at: T0 + 2_000, ms: 10 }]);
+    expect(t.gaps).toBe(0);
+    expect(t.generator).toEqual({ majors: 1, gaps: 2, longestGap: 32 });
+    expect(formatTimeline('Parley, PGlite', t)).toContain(
+      "the generator's own: major collections 1, event-loop gaps over 15 ms 2, longest 32.0 ms",
+    );
+    // Not recorded (an older generator, or a run without it): nothing is said of it.
+    const without = analyzeTimeline(messages(0, 0, 0), server)!;
+    expect(without.generator).toBeNull();
+    expect(formatTimeline('Parley, PGlite', without)).not.toContain('generator');
   });
 
   it('does not blame a collection for slow messages sent well away from it', () => {

@@ -1,17 +1,20 @@
 /**
  * `--timeline`: which of the window's slowest messages were sent while the server collected its old
  * generation. The generator writes each window message's send time and its visitor → operator
- * latency; the server (timeline-preload.ts) writes its collections and event-loop gaps; this joins
- * the two by wall-clock time (one machine, one clock).
+ * latency; the server and the generator (timeline-preload.ts) write their collections and event-loop
+ * gaps; this joins them by wall-clock time (one machine, one clock). The generator's own are there to
+ * show the instrument did not stall: a message it reads late looks slow.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { percentiles } from './proc.js';
 
 export const TIMELINE_ENV = 'PARLEY_BENCH_TIMELINE';
+/** Which process writes (`server` unless set): its file is `<role>-<pid>.jsonl`. */
+export const TIMELINE_ROLE_ENV = 'PARLEY_BENCH_TIMELINE_ROLE';
 
-/** A line of the server's file: a collection, or a gap in its event loop (times in epoch ms). */
-export type ServerEvent = { gc: string; at: number; ms: number } | { gap: number; at: number };
+/** A line of a process's file: a collection, or a gap in its event loop (times in epoch ms). */
+export type ProcessEvent = { gc: string; at: number; ms: number } | { gap: number; at: number };
 
 /**
  * A message counts as sent "around" a major collection from MARK_LEAD_MS before its final pause
@@ -36,13 +39,22 @@ export interface TimelineSummary {
   /** Event-loop gaps over 15 ms in the window, and the longest (ms). */
   gaps: number;
   longestGap: number;
+  /** The generator's own major collections and event-loop gaps in the window (null: not recorded). */
+  generator: { majors: number; gaps: number; longestGap: number } | null;
 }
 
 /** As the table's percentiles (proc.ts), so the p99 here is the table's. */
 const percentile = (values: number[], p: number) => percentiles(values, [p])[0] ?? 0;
 
-/** `sent` holds [send time (epoch ms), latency (ms)] pairs of the window's messages. */
-export function analyzeTimeline(sent: [number, number][], events: ServerEvent[]): TimelineSummary | null {
+/**
+ * `sent` holds [send time (epoch ms), latency (ms)] pairs of the window's messages; `events` are the
+ * server's, `generatorEvents` the generator's (null when it wrote none).
+ */
+export function analyzeTimeline(
+  sent: [number, number][],
+  events: ProcessEvent[],
+  generatorEvents: ProcessEvent[] | null = null,
+): TimelineSummary | null {
   if (sent.length === 0) return null;
   // A loop, not Math.min(...list): a long window's messages are more arguments than a call takes.
   let from = Number.POSITIVE_INFINITY;
@@ -64,9 +76,15 @@ export function analyzeTimeline(sent: [number, number][], events: ServerEvent[])
   const slow = sent.filter((s) => s[1] >= p99);
   const elsewhere = sent.filter((s) => !around(s[0])).map((s) => s[1]);
   const minor = gcs.filter((e) => e.gc === 'minor' && e.at >= from && e.at <= to).map((e) => e.ms);
-  const gaps = events.filter(
-    (e): e is { gap: number; at: number } => 'gap' in e && e.at >= from && e.at <= to,
-  );
+  const gapsIn = (list: ProcessEvent[]) =>
+    list.filter((e): e is { gap: number; at: number } => 'gap' in e && e.at >= from && e.at <= to);
+  const gaps = gapsIn(events);
+  const longest = (list: { gap: number }[]) =>
+    percentile(
+      list.map((g) => g.gap),
+      100,
+    );
+  const generatorGaps = generatorEvents ? gapsIn(generatorEvents) : [];
   return {
     messages: sent.length,
     p99,
@@ -81,25 +99,44 @@ export function analyzeTimeline(sent: [number, number][], events: ServerEvent[])
       max: percentile(minor, 100),
     },
     gaps: gaps.length,
-    longestGap: percentile(
-      gaps.map((g) => g.gap),
-      100,
-    ),
+    longestGap: longest(gaps),
+    generator: generatorEvents
+      ? {
+          majors: generatorEvents.filter(
+            (e) => 'gc' in e && e.gc === 'major' && e.at + e.ms >= from && e.at <= to,
+          ).length,
+          gaps: generatorGaps.length,
+          longestGap: longest(generatorGaps),
+        }
+      : null,
   };
 }
 
-/** Reads what the generator (`messagesFile`) and the server with this pid wrote into one folder. */
-export function readTimeline(messagesFile: string, serverPid: number): TimelineSummary | null {
+/**
+ * Reads what the generator (`messagesFile`, and its own events when its pid is given) and the
+ * server with this pid wrote into one folder.
+ */
+export function readTimeline(
+  messagesFile: string,
+  serverPid: number,
+  generatorPid: number | null = null,
+): TimelineSummary | null {
   if (!existsSync(messagesFile)) return null;
   const sent = JSON.parse(readFileSync(messagesFile, 'utf8')) as [number, number][];
-  const serverFile = join(dirname(messagesFile), `server-${serverPid}.jsonl`);
-  const events = existsSync(serverFile)
-    ? readFileSync(serverFile, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as ServerEvent)
-    : [];
-  return analyzeTimeline(sent, events);
+  const eventsOf = (role: string, pid: number) => {
+    const file = join(dirname(messagesFile), `${role}-${pid}.jsonl`);
+    return existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as ProcessEvent)
+      : null;
+  };
+  return analyzeTimeline(
+    sent,
+    eventsOf('server', serverPid) ?? [],
+    generatorPid === null ? null : eventsOf('generator', generatorPid),
+  );
 }
 
 const ms = (n: number) => n.toFixed(1);
@@ -113,5 +150,11 @@ export function formatTimeline(target: string, t: TimelineSummary): string {
     `  p99 of the messages not sent around one: ${t.p99Elsewhere === null ? '—' : `${ms(t.p99Elsewhere)} ms`}`,
     `  minor collections: ${t.minor.count}, pause p50 / p99 / max ${ms(t.minor.p50)} / ${ms(t.minor.p99)} / ${ms(t.minor.max)} ms`,
     `  event-loop gaps over 15 ms: ${t.gaps}, longest ${ms(t.longestGap)} ms`,
+    ...(t.generator
+      ? [
+          `  the generator's own: major collections ${t.generator.majors}, event-loop gaps over 15 ms ${t.generator.gaps}` +
+            (t.generator.gaps > 0 ? `, longest ${ms(t.generator.longestGap)} ms` : ''),
+        ]
+      : []),
   ].join('\n');
 }
