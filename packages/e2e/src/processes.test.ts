@@ -148,3 +148,38 @@ describe('the start line', () => {
     expect(both.stderr).toMatch(/PORT[\s\S]*DATABASE_URL/);
   });
 });
+
+describe("V8's collector, as the start line sets it", () => {
+  /** The growing factor V8 used at each full collection, from `--trace-gc-verbose`, in order. */
+  const factors = (out: string) =>
+    [...out.matchAll(/\[HeapController\] Limit: old size: \d+ KB, new limit: \d+ KB \(([\d.]+)\)/g)].map(
+      (m) => m[1],
+    );
+
+  it('lets the old generation grow 4 times between full collections, unless the command line says otherwise', async () => {
+    // `--optimize-for-size` makes V8's own factor 1.1-1.3 (its "conservative" mode): without
+    // collector.ts the server would print those. The lines before the first 4.0 are the collections
+    // made while the modules loaded, before main.ts had applied the flags.
+    const trace = ['--optimize-for-size', '--trace-gc-verbose'];
+    const [tuned, own] = await Promise.all([
+      startParley({ databaseUrl: null, nodeArgs: trace }),
+      startParley({ databaseUrl: null, nodeArgs: [...trace, '--heap-growing-percent=50'] }),
+    ]);
+    // V8 prints through its own buffered stdout: what it holds is flushed when the process exits.
+    await Promise.all([tuned.stop(), own.stop()]);
+
+    const seen = factors(tuned.stdout());
+    const from = seen.indexOf('4.0');
+    expect(from, tuned.stdout().slice(-2000)).toBeGreaterThanOrEqual(0);
+    expect(
+      seen.slice(from).every((f) => f === '4.0'),
+      seen.join(' '),
+    ).toBe(true);
+    expect(seen.slice(0, from).every((f) => f !== '4.0')).toBe(true);
+
+    // The operator's own flag is left as given: 1 + 50 % from the first collection on.
+    const theirs = factors(own.stdout());
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(new Set(theirs)).toEqual(new Set(['1.5']));
+  });
+});

@@ -1,5 +1,9 @@
+import { tuneCollector } from './collector.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './start.js';
+
+// Before anything else runs: the collector's settings for a server of many sockets (collector.ts).
+tuneCollector();
 
 let config: ReturnType<typeof loadConfig>;
 try {

@@ -74,8 +74,13 @@ export interface Proc {
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnNode(script: string, env: Record<string, string | undefined>, label: string): Proc {
-  const child = spawn(process.execPath, [script], {
+export function spawnNode(
+  script: string,
+  env: Record<string, string | undefined>,
+  label: string,
+  nodeArgs: readonly string[] = [],
+): Proc {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: repoRoot,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -133,6 +138,8 @@ export interface StartOptions {
   adminPassword?: string | null;
   /** How long to wait for /healthz and the start banner. */
   timeoutMs?: number;
+  /** Flags for `node` before the script (V8's, for instance). */
+  nodeArgs?: string[];
 }
 
 export interface Parley {
@@ -180,7 +187,7 @@ export async function startParley(options: StartOptions = {}): Promise<Parley> {
     LOG_LEVEL: 'warn',
     ...options.env,
   };
-  const proc = spawnNode(serverMain, env, `parley :${port}`);
+  const proc = spawnNode(serverMain, env, `parley :${port}`, options.nodeArgs);
   const release = async () => {
     await fresh?.drop();
     if (ownDir) await rm(dataDir, { recursive: true, force: true });
