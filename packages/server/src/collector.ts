@@ -15,8 +15,8 @@ import { setFlagsFromString } from 'node:v8';
  *   what survived before the next one. V8 picks that factor itself, between 1.1 and 4: the less a
  *   program promotes, the smaller it picks it, to spend no more than about 3 % of the time collecting.
  *   A full collection of a server with 10,000 sockets marks about 100 MB whatever the factor, and
- *   delays the messages of the ~300 ms it takes by tens of milliseconds: with a factor of 1.1-1.3 it
- *   came every 4-10 s. Four is the most V8 picks on its own on machines with more than a few GB.
+ *   delays the messages of the ~300 ms it takes by tens of milliseconds: left to V8 it came every 4-35 s
+ *   under load. Four is the most V8 picks on its own on machines with more than a few GB.
  *
  * Both are read by V8 at each collection, so setting them from the program works (tested in
  * collector.test.ts). A flag the command line names already, in either sense, is left as given:
