@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootstrap, openDatabase } from '@parley/server';
+import { bootstrap, openDatabase, START_NODE_FLAGS } from '@parley/server';
 import { repoRoot } from './paths.js';
 import { driver } from './pg.js';
 import { type Child, freePort, spawnNode } from './proc.js';
@@ -132,8 +132,9 @@ export async function startParley(opts: TargetOptions & { postgresUrl: string | 
     } finally {
       await database.close();
     }
+    // As the start line runs it (START_NODE_FLAGS); --node-flags come after, so they may override.
     proc = spawnNode(
-      [...(opts.nodeArgs ?? []), serverMain],
+      [...START_NODE_FLAGS, ...(opts.nodeArgs ?? []), serverMain],
       {
         PORT: String(port),
         HOST: '127.0.0.1',

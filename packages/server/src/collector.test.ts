@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COLLECTOR_FLAGS, tuneCollector } from './collector.js';
+import { COLLECTOR_FLAGS, START_NODE_FLAGS, tuneCollector } from './collector.js';
+
+const repoFile = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
 
 // The growing factor, as the start line sets it, is checked on the real process in
 // packages/e2e/src/processes.test.ts (V8 prints the factor of each full collection).
@@ -58,5 +61,25 @@ describe('tuneCollector', () => {
     };
     expect(tenured(run([]))).toBeGreaterThan(0);
     expect(tenured(run(tuneCollector([], () => {})))).toBe(0);
+  });
+});
+
+describe('the start lines', () => {
+  it("carry the flags only node's command line can set: start script, Dockerfile, README", () => {
+    const start = (JSON.parse(repoFile('package.json')) as { scripts: { start: string } }).scripts.start;
+    const cmd = /^CMD (.+)$/m.exec(repoFile('Dockerfile'))?.[1] ?? '';
+    const lines = [
+      start,
+      (JSON.parse(cmd) as string[]).join(' '),
+      ...repoFile('README.md')
+        .split('\n')
+        // The commands to copy; the prose quotes commands in backticks, some to show other flags.
+        .filter((l) => /\bnode .*packages\/server\/dist\/main\.js/.test(l) && !l.includes('`')),
+    ];
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    for (const line of lines) {
+      expect(line).toMatch(/\bnode .*packages\/server\/dist\/main\.js/);
+      for (const flag of START_NODE_FLAGS) expect(line, line).toContain(` ${flag} `);
+    }
   });
 });
