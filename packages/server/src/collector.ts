@@ -30,8 +30,9 @@ export const COLLECTOR_FLAGS = ['--no-allocation-site-pretenuring', '--heap-grow
  *
  * - `--max-semi-space-size=32`: a young generation of up to 32 MB instead of 16, so it is collected
  *   half as often. A scavenge's pause follows what survives it, not the space's size: at 5,000 messages
- *   a second, 210 scavenges a minute instead of 420, with the same ~4 ms pause, a seventh less of the
- *   server's CPU, and a p99 of 23-24 ms over 60 s instead of 27-34 (BENCHMARKS.md, seventeenth session).
+ *   a second, 210 scavenges a minute instead of 420, each ~30 % longer (4 ms p50 instead of 3), 2-14 %
+ *   less of the server's CPU, and a p99 of 23-24 ms over 60 s instead of 27-34 (BENCHMARKS.md,
+ *   seventeenth session).
  *   The young generation grows to it only under load: no more memory per idle socket (7.7-8.2 KiB).
  */
 export const START_NODE_FLAGS = ['--max-semi-space-size=32'] as const;

@@ -2,7 +2,8 @@ import { tuneCollector } from './collector.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './start.js';
 
-// Before anything else runs: the collector's settings for a server of many sockets (collector.ts).
+// Before the server starts (the modules above are loaded already): the collector's settings for a
+// server of many sockets (collector.ts).
 tuneCollector();
 
 let config: ReturnType<typeof loadConfig>;
