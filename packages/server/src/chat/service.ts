@@ -184,8 +184,9 @@ export function createChatService(deps: {
     const id = randomUUID();
     const { query, read } = contactStatement({ id, site, visitorId, answers, meta, identity });
     const made = (s: StoredContact) => s.contact.id === id; // else a conversation was open: nothing made
-    const announce = (s: StoredContact) => {
-      if (!made(s)) return;
+    /** The socket follows the new contact at once; the events for the inbox are returned. */
+    const follow = (s: StoredContact): ChatEvent[] => {
+      if (!made(s)) return [];
       onCreated?.(s.contact);
       const events: ChatEvent[] = [
         { kind: 'contact', workspaceId: site.workspaceId, contact: repo.toSummary(s.contact, s.seen) },
@@ -193,12 +194,13 @@ export function createChatService(deps: {
       if (s.task) {
         events.push({ kind: 'task', workspaceId: site.workspaceId, userId: s.task.assigneeId, task: s.task });
       }
-      publish(events);
+      return events;
     };
     let carried: StoredContact | null = null;
+    // The pass publishes the inbox's events after the visitor's `assigned` (see `routeWith`).
     const pass = router.routeWith(site.workspaceId, query, (rows) => {
       carried = read(rows);
-      announce(carried);
+      return follow(carried);
     });
     if (pass) {
       try {
@@ -209,7 +211,7 @@ export function createChatService(deps: {
       if (carried) return (carried as StoredContact).contact;
     }
     const stored = await againOnLostRace(async () => read(await rowsOf(db, query)));
-    announce(stored);
+    publish(follow(stored));
     if (made(stored)) await route(site.workspaceId);
     return stored.contact;
   }

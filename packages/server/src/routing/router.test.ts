@@ -187,21 +187,26 @@ describe("a pass that carries a new contact's statement (routeWith)", () => {
     sql`insert into ${contacts} (id, workspace_id, site_id, status, enqueued_at)
       values (${id}::uuid, ${workspaceId}::uuid, ${siteId}::uuid, 'queued', now()) returning id`;
 
-  it('stores it in the pass, tells its rows before the assignment goes out, and routes it', async () => {
+  it('stores it in the pass, tells its rows before the assignment goes out, its events after, and routes it', async () => {
     await operatorWithSlots(5);
     const bus = createLocalBus();
     const heard: string[] = [];
     bus.subscribe((e) => {
       if (e.kind === 'assigned' && e.contactId === id) heard.push('assigned');
+      if (e.kind === 'presence' && e.userId === id) heard.push('its event');
     });
     const router = createRouter({ db: database.db, bus, clock: systemClock });
     const id = randomUUID();
     const pass = router.routeWith(workspaceId, insertQueued(id), (rows) => {
       heard.push(`stored ${String(rows[0]?.id)}`);
+      // Any event: the caller's (a new contact's, for the inbox) go out after the `assigned`.
+      return [{ kind: 'presence', workspaceId, userId: id, status: 'online' }];
     });
     expect(pass).not.toBeNull();
     await pass;
-    expect(heard).toEqual([`stored ${id}`, 'assigned']);
+    // The visitor's `assigned` first: published after the inbox's events, it waited behind their
+    // frames to every operator of the workspace.
+    expect(heard).toEqual([`stored ${id}`, 'assigned', 'its event']);
     const [row] = await database.db.select().from(contacts).where(eq(contacts.id, id));
     expect(row?.status).toBe('assigned');
   });
@@ -219,6 +224,7 @@ describe("a pass that carries a new contact's statement (routeWith)", () => {
     // Its caller is not told (it stores on its own and routes again); the run itself goes on.
     await router.routeWith(workspaceId, failing, () => {
       told = true;
+      return [];
     });
     expect(told).toBe(false);
     expect(await database.db.select().from(contacts).where(eq(contacts.id, id))).toEqual([]);
@@ -230,7 +236,7 @@ describe("a pass that carries a new contact's statement (routeWith)", () => {
     const router = createRouter({ db: database.db, bus: createLocalBus(), clock: systemClock });
     const pass = router.route(workspaceId);
     const id = randomUUID();
-    expect(router.routeWith(workspaceId, insertQueued(id), () => {})).toBeNull();
+    expect(router.routeWith(workspaceId, insertQueued(id), () => [])).toBeNull();
     await pass;
     expect(await database.db.select().from(contacts).where(eq(contacts.id, id))).toEqual([]);
   });

@@ -7,10 +7,16 @@ import { contactEvents, contacts, sites, users } from '../db/schema/index.js';
 import { plan } from './decide.js';
 import * as repo from './repo.js';
 
+/**
+ * What a new contact's rows ask of the pass that stored them: the events that go out after the
+ * pass's own `assigned` ones (see `routeWith`).
+ */
+export type Stored = (rows: Record<string, unknown>[]) => ChatEvent[] | undefined;
+
 /** A statement a routing pass runs first in its transaction, and who hears of its rows. */
 interface First {
   query: SQL;
-  stored: (rows: Record<string, unknown>[]) => void;
+  stored: Stored;
 }
 
 export interface Assigned {
@@ -56,18 +62,18 @@ export function createRouter(deps: {
    * Runs `first` (a new contact's statement) as the first statement of a routing pass's transaction,
    * ahead of the routing lock, in the pass's first round trip, and routes what it stored: a new chat
    * waits on one round trip less than storing it and then routing. `stored` gets its rows once the
-   * transaction has committed, before the pass's `assigned` events go out. A pass that fails stores
+   * transaction has committed, before the pass's `assigned` events go out (so the visitor's socket
+   * can follow its contact in time); the events it returns (the new contact for the inbox) go out
+   * after them. In that order the visitor's `assigned` leaves first: published before, it waited
+   * behind the new contact's frame to every operator of the workspace, 2-3 ms of a new chat's
+   * 8 ms under load (BENCHMARKS.md, eighteenth session). A pass that fails stores
    * nothing of `first` either: `stored` is not called (the caller stores on its own and routes again)
    * and a plain pass follows at once for anyone else waiting. Null, with nothing run, while a pass is
    * under way here: the caller stores on its own, then calls `route`. (Letting the next pass carry
    * every statement that came meanwhile was measured: a burst of new chats then ran their statements
    * one after another on one connection instead of side by side; see BENCHMARKS.md.)
    */
-  function routeWith(
-    workspaceId: string,
-    first: SQL,
-    stored: (rows: Record<string, unknown>[]) => void,
-  ): Promise<void> | null {
+  function routeWith(workspaceId: string, first: SQL, stored: Stored): Promise<void> | null {
     if (running.has(workspaceId)) return null;
     return run(workspaceId, { query: first, stored });
   }
@@ -239,14 +245,16 @@ export function createRouter(deps: {
       again.add(workspaceId);
       return [];
     }
+    let after: ChatEvent[] | undefined;
     try {
       // Committed: what `first` stored is told before the assignments it may have got.
-      if (first && firstRows) first.stored(firstRows);
+      if (first && firstRows) after = first.stored(firstRows);
     } finally {
       if (assigned.length > 0) passes.set(workspaceId, (passes.get(workspaceId) ?? 0) + 1);
       for (const a of assigned) {
         bus.publish({ kind: 'assigned', workspaceId, contactId: a.contactId, operator: a.operator });
       }
+      for (const e of after ?? []) bus.publish(e);
     }
     return assigned;
   }
