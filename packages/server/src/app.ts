@@ -69,6 +69,7 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
     db,
     bus,
     onStored: () => metrics.messagesStored.inc(),
+    onNewChat: (how) => metrics.newChatRouting.inc({ how: how.replace('-', '_') }),
     identify: identifyContact(db),
     log: app.log,
   });

@@ -28,7 +28,7 @@ import {
 import { fail, ParleyError } from '../errors.js';
 import { whyNot } from '../routing/decide.js';
 import { operatorsWithLoads, takeRoutingLock, toQueueItem } from '../routing/repo.js';
-import { createRouter } from '../routing/router.js';
+import { createRouter, type NewChatRouting } from '../routing/router.js';
 import { createContactDetails } from './details.js';
 import { createModeration } from './moderation.js';
 import * as repo from './repo.js';
@@ -81,6 +81,8 @@ export function createChatService(deps: {
   bus: EventBus;
   clock?: Clock;
   onStored?: () => void;
+  /** How each new chat's routing pass decided (see `NewChatRouting`): a metric. */
+  onNewChat?: (how: NewChatRouting) => void;
   /** Matches the new contact to a client (and its order owner); none: no client, no owner. */
   identify?: Identify;
   log?: { warn(obj: object, msg?: string): void };
@@ -97,6 +99,7 @@ export function createChatService(deps: {
     onAssigned: (workspaceId, assigned) =>
       Promise.all(assigned.map((a) => contactEvent(workspaceId, a.contactId))),
     log: deps.log,
+    onNewChat: deps.onNewChat,
   });
   const { route } = router;
   const moderation = createModeration({ db, bus, clock, contactEvent: (w, c) => contactEvent(w, c) });
@@ -198,10 +201,16 @@ export function createChatService(deps: {
     };
     let carried: StoredContact | null = null;
     // The pass publishes the inbox's events after the visitor's `assigned` (see `routeWith`).
-    const pass = router.routeWith(site.workspaceId, query, (rows) => {
-      carried = read(rows);
-      return follow(carried);
-    });
+    const item = { id, siteId: site.id, requiredSkills: site.requiredSkills };
+    const pass = router.routeWith(
+      site.workspaceId,
+      query,
+      (rows) => {
+        carried = read(rows);
+        return follow(carried);
+      },
+      item,
+    );
     if (pass) {
       try {
         await pass;

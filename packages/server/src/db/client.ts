@@ -257,14 +257,14 @@ export function sendFirst<T>(tx: Db, query: SQL): Promise<T[]> {
  * path). Nothing may run in the transaction after it. A failed statement fails the call and stores
  * nothing (PostgreSQL answers the COMMIT of a failed transaction with a rollback); so does a failed
  * COMMIT. On PGlite, where a round trip costs nothing, the statement runs and the transaction
- * commits when its function returns, as usual.
+ * commits when its function returns, as usual. Rows as with `rowsOf`.
  */
-export async function commitWith(tx: Db, query: SQL): Promise<unknown> {
+export async function commitWith<T>(tx: Db, query: SQL): Promise<T[]> {
   // Only a pipelined transaction's client answers to the symbol (postgres.js's own `begin` does not).
   const arm = pipelined(tx)[commitNext];
-  if (!arm) return tx.execute(query);
+  if (!arm) return rowsOf<T>(tx, query);
   const commit = arm();
-  const [out, ended] = await Promise.all([tx.execute(query), commit]);
+  const [out, ended] = await Promise.all([rowsOf<T>(tx, query), commit]);
   if (ended.command !== 'COMMIT') throw new Error(`The transaction did not commit (${ended.command}).`);
   return out;
 }

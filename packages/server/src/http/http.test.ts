@@ -56,6 +56,9 @@ describe('the HTTP surface', () => {
     expect(text).toContain('parley_open_sockets{kind="visitor"} 1');
     expect(text).toContain('parley_messages_stored_total 1');
     expect(text).toContain('parley_contacts_waiting 1');
+    // The workspace's first new chat: no snapshot was read yet to decide on (router.ts, `routeWith`).
+    expect(text).toContain('parley_new_chat_routing_total{how="read"} 1');
+    expect(text).toContain('parley_new_chat_routing_total{how="snapshot"} 0');
     expect(text).toMatch(
       /parley_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} \d+/,
     );

@@ -29,6 +29,14 @@ export function createMetrics(db: Db) {
       this.set(Number(row?.n ?? 0));
     },
   });
+  const newChatRouting = new Counter({
+    name: 'parley_new_chat_routing_total',
+    help:
+      "New chats' routing passes by how they decided: on the workspace's snapshot in one round trip " +
+      '(snapshot), on a snapshot that had changed, then by reading (snapshot_stale), by reading (read).',
+    labelNames: ['how'] as const,
+    registers: [registry],
+  });
   const httpDuration = new Histogram({
     name: 'parley_http_request_duration_seconds',
     help: 'HTTP request latency, by method, route and status code.',
@@ -38,6 +46,7 @@ export function createMetrics(db: Db) {
   });
   openSockets.set({ kind: 'visitor' }, 0);
   openSockets.set({ kind: 'operator' }, 0);
-  return { registry, openSockets, messagesStored, httpDuration };
+  for (const how of ['snapshot', 'snapshot_stale', 'read']) newChatRouting.inc({ how }, 0);
+  return { registry, openSockets, messagesStored, newChatRouting, httpDuration };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,4 +1,4 @@
-import { and, asc, avg, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, avg, count, desc, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import { type Db, idIn, sendFirst } from '../db/client.js';
 import { type ContactRow, contacts, sites, users } from '../db/schema/index.js';
 import type { OperatorSnapshot, QueueItem, Strategy } from './decide.js';
@@ -69,13 +69,81 @@ export function operatorsWithLoads(
     .from(users)
     .where(
       and(
-        eq(users.workspaceId, workspaceId),
-        isNull(users.deactivatedAt),
-        opts.onlyIds ? idIn(users.id, opts.onlyIds) : eq(users.status, 'online'),
+        opts.onlyIds
+          ? and(eq(users.workspaceId, workspaceId), isNull(users.deactivatedAt), idIn(users.id, opts.onlyIds))
+          : onlineIn(workspaceId),
         opts.whileQueued ? queuedIn(workspaceId) : undefined,
       ),
     )
     .orderBy(asc(users.id));
+}
+
+/**
+ * What a new chat's pass may decide on before it reads anything (`routingSnapshot`): the online
+ * operators as `operatorsWithLoads` reads them, each site's strategy and round-robin turn, whether
+ * anyone waits, and `key`, a digest of all but the last as they were read.
+ */
+export interface RoutingSnapshot {
+  operators: OperatorRow[];
+  strategies: Map<string, Strategy>;
+  turns: Map<string, string | null>;
+  queued: boolean;
+  key: string;
+}
+
+/**
+ * The digest of what a routing decision reads of a workspace's operators and sites, as they are
+ * when the statement runs: every column `operatorsWithLoads` reads of every online operator, and
+ * each site's strategy and turn. Equal digests, equal inputs: a decision made on a snapshot holds
+ * when the digest, taken again under the routing lock, has not changed.
+ */
+export function routingKey(workspaceId: string): SQL {
+  const columns = sql.join(Object.values(snapshotColumns), sql`, `);
+  // A subquery of its own: computed once per statement. Bare in a select list, md5 ran once per
+  // operator row, over every operator's text (200 × 40 KB: 8-11 ms a snapshot under load).
+  return sql`(select md5(concat(
+    (select string_agg(row(${columns})::text, ',' order by ${users.id}) from ${users}
+      where ${onlineIn(workspaceId)}),
+    '/',
+    (select string_agg(row(${sites.id}, ${sites.routingStrategy}, ${sites.rrLastOperatorId})::text, ','
+      order by ${sites.id}) from ${sites} where ${sites.workspaceId} = ${workspaceId}))))`;
+}
+
+/** Online, active operators of a workspace: whom a routing pass reads. */
+const onlineIn = (workspaceId: string) =>
+  and(eq(users.workspaceId, workspaceId), isNull(users.deactivatedAt), eq(users.status, 'online'));
+
+/**
+ * A workspace's routing inputs, read outside any pass, in one statement (one snapshot): the key is
+ * computed by the same statement as the rows, so it names exactly them.
+ */
+export async function routingSnapshot(db: Db, workspaceId: string): Promise<RoutingSnapshot> {
+  const rows = await db
+    .select({
+      ...snapshotColumns,
+      key: sql<string>`${routingKey(workspaceId)}`,
+      sites: sql<[string, Strategy, string | null][]>`(select coalesce(json_agg(json_build_array(
+        ${sites.id}, ${sites.routingStrategy}, ${sites.rrLastOperatorId})), '[]') from ${sites}
+        where ${sites.workspaceId} = ${workspaceId})`,
+      queued: sql<boolean>`${queuedIn(workspaceId)}`,
+    })
+    .from(users)
+    .where(onlineIn(workspaceId))
+    .orderBy(asc(users.id));
+  const first = rows[0];
+  const strategies = new Map<string, Strategy>();
+  const turns = new Map<string, string | null>();
+  for (const [id, strategy, last] of first?.sites ?? []) {
+    strategies.set(id, strategy);
+    if (strategy === 'round_robin') turns.set(id, last);
+  }
+  return {
+    operators: rows.map(({ key: _k, sites: _s, queued: _q, ...op }) => op),
+    strategies,
+    turns,
+    queued: first?.queued ?? true, // nobody online: nothing to decide on, whoever waits
+    key: first?.key ?? '',
+  };
 }
 
 /** Anyone waits in the workspace's queue. */

@@ -4,8 +4,9 @@ import type { ChatEvent, EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
 import { commitWith, type Db, sendFirst } from '../db/client.js';
 import { contactEvents, contacts, sites, users } from '../db/schema/index.js';
-import { plan } from './decide.js';
+import { type Decision, type OperatorSnapshot, plan, type QueueItem } from './decide.js';
 import * as repo from './repo.js';
+import { createSnapshots } from './snapshots.js';
 
 /**
  * What a new contact's rows ask of the pass that stored them: the events that go out after the
@@ -13,11 +14,36 @@ import * as repo from './repo.js';
  */
 export type Stored = (rows: Record<string, unknown>[]) => ChatEvent[] | undefined;
 
+/** What a new chat's pass knows of its contact before storing it: enough to decide on a snapshot. */
+export interface NewItem {
+  id: string;
+  siteId: string;
+  /** As the statement stores them. */
+  requiredSkills: readonly string[];
+}
+
 /** A statement a routing pass runs first in its transaction, and who hears of its rows. */
 interface First {
   query: SQL;
   stored: Stored;
+  item?: NewItem | undefined;
 }
+
+/** A pass's decisions, what they were made on, and what must hold for them to be written. */
+interface Decided {
+  decisions: Decision[];
+  items: Map<string, QueueItem>;
+  operators: readonly (OperatorSnapshot & { name: string; avatarUrl: string | null })[];
+  check: SQL | null;
+}
+type Guess = Decided & { check: SQL };
+
+/**
+ * How a new chat's pass decided: on the workspace's snapshot, in one round trip (`snapshot`); on
+ * it, but the check under the lock failed and a pass that reads followed (`snapshot-stale`); by
+ * reading, with no snapshot to use (`read`).
+ */
+export type NewChatRouting = 'snapshot' | 'snapshot-stale' | 'read';
 
 export interface Assigned {
   contactId: string;
@@ -38,6 +64,8 @@ export function createRouter(deps: {
   /** Pauses before a failed pass runs again: the first, doubled up to the longest (ms). */
   retry?: { firstMs?: number; maxMs?: number };
   log?: { warn(obj: object, msg?: string): void };
+  /** Told once per pass that carries a new chat, how it decided (a metric). */
+  onNewChat?: (how: NewChatRouting) => void;
 }) {
   const { db, bus, clock } = deps;
   const firstRetryMs = deps.retry?.firstMs ?? 500;
@@ -45,6 +73,8 @@ export function createRouter(deps: {
 
   // One pass at a time per workspace in this process; row locks keep other processes honest.
   const running = new Map<string, Promise<void>>();
+  /** The routing inputs new chats are decided on before their pass reads (`routeWith`). */
+  const snapshots = createSnapshots({ db, bus, log: deps.log, busy: (w) => running.has(w) });
   const again = new Set<string>();
   /** Passes that assigned something, per workspace: a queue read older than the last one is stale. */
   const passes = new Map<string, number>();
@@ -72,10 +102,16 @@ export function createRouter(deps: {
    * under way here: the caller stores on its own, then calls `route`. (Letting the next pass carry
    * every statement that came meanwhile was measured: a burst of new chats then ran their statements
    * one after another on one connection instead of side by side; see BENCHMARKS.md.)
+   *
+   * With `item`, and a snapshot of the workspace's routing inputs read since the last change this
+   * process heard of, the pass decides before it reads, and its whole transaction (the statement,
+   * the lock, the write, COMMIT) is one round trip: the write holds only if those inputs are still
+   * the snapshot's under the routing lock (`guess`), else the contact stays queued and a pass that
+   * reads follows at once. Under load that took a new chat from 2 round trips to 1 (BENCHMARKS.md).
    */
-  function routeWith(workspaceId: string, first: SQL, stored: Stored): Promise<void> | null {
+  function routeWith(workspaceId: string, first: SQL, stored: Stored, item?: NewItem): Promise<void> | null {
     if (running.has(workspaceId)) return null;
-    return run(workspaceId, { query: first, stored });
+    return run(workspaceId, { query: first, stored, item });
   }
 
   function run(workspaceId: string, first?: First): Promise<void> {
@@ -107,6 +143,7 @@ export function createRouter(deps: {
         failed ??= { reason };
       } finally {
         running.delete(workspaceId);
+        snapshots.idle(workspaceId);
       }
       follow(publishPositions(workspaceId));
       // Every part runs to its end; the first failure is the caller's.
@@ -156,6 +193,7 @@ export function createRouter(deps: {
   /** No pass runs again by itself after this (the server is stopping). */
   function close() {
     closed = true;
+    snapshots.close();
     for (const workspaceId of [...retries.keys()]) settled(workspaceId);
   }
 
@@ -163,13 +201,63 @@ export function createRouter(deps: {
     for (const e of (await deps.onAssigned?.(workspaceId, assigned)) ?? []) bus.publish(e);
   }
 
+  /**
+   * A new chat's decision made from the workspace's snapshot, before its pass reads anything, and
+   * what its write must find unchanged under the routing lock for the decision to hold: the
+   * snapshot's key (the online operators and the sites as read), nobody else queued, and the stored
+   * contact as guessed here (no owner, no priority: a client's order owner or a priority is known
+   * only once the statement has matched the client; such a chat fails the check and is routed by
+   * reading). When the check holds, the plan is the one a pass reading now would make.
+   */
+  function guess(workspaceId: string, item: NewItem, now: Date): Guess | null {
+    const snapshot = snapshots.current(workspaceId);
+    if (!snapshot || snapshot.queued) return null;
+    const strategy = snapshot.strategies.get(item.siteId);
+    if (!strategy) return null;
+    const queued: QueueItem = {
+      id: item.id,
+      siteId: item.siteId,
+      channel: 'chat',
+      priority: 0,
+      requiredSkills: item.requiredSkills,
+      minTier: 0,
+      enqueuedAt: now,
+      ownerId: null,
+      strategy,
+    };
+    const decisions = plan([queued], snapshot.operators, snapshot.turns, now);
+    if (decisions.length === 0) return null;
+    const check = sql`${repo.routingKey(workspaceId)} = ${snapshot.key}
+      and not exists (select 1 from ${contacts} q
+        where q.workspace_id = ${workspaceId}::uuid and q.status = 'queued' and q.id <> ${item.id}::uuid)
+      and exists (select 1 from ${contacts} n where n.id = ${item.id}::uuid and n.status = 'queued'
+        and n.channel = 'chat' and n.priority = 0 and n.min_tier = 0 and n.owner_id is null
+        and n.required_skills = array(select jsonb_array_elements_text(${JSON.stringify(item.requiredSkills)}::jsonb)))`;
+    return { decisions, items: new Map([[item.id, queued]]), operators: snapshot.operators, check };
+  }
+
   /** One routing pass; the `assigned` events are out when it returns. */
   async function routeOnce(workspaceId: string, first?: First): Promise<Assigned[]> {
     const now = clock.now();
+    const guessed = first?.item ? guess(workspaceId, first.item, now) : null;
+    let held = true;
     let firstRows: Record<string, unknown>[] | null = null;
     const pass = db.transaction(async (tx): Promise<Assigned[]> => {
       // `first`'s statement goes out before anything else, so the pass sees what it stored.
       const carried = first ? sendFirst<Record<string, unknown>>(tx, first.query) : null;
+      if (guessed) {
+        // All in one round trip: the new contact, the routing lock, the write if its check holds,
+        // COMMIT. A check that fails writes nothing; the contact is stored, queued, and the next
+        // pass reads (`again`).
+        const locked = repo.takeRoutingLock(tx, workspaceId, { whileQueued: true });
+        const wrote = write(tx, guessed, now);
+        locked.catch(() => {});
+        wrote.catch(() => {});
+        firstRows = await carried;
+        await locked;
+        held = (await wrote) > 0;
+        return held ? assignments(guessed) : [];
+      }
       // The pass's reads in one round trip, behind the routing lock (statements pipelined on the
       // transaction's connection): the queue, the operators with their loads, the round-robin turns.
       const reads = Promise.all([
@@ -183,57 +271,13 @@ export function createRouter(deps: {
         reads.catch(() => {});
         firstRows = await carried;
       }
-      const [locked, queue, ops, rr] = await reads;
-      if (!locked || queue.length === 0 || ops.length === 0) return [];
-      const decisions = plan(queue, ops, rr, now);
+      const [locked, queue, operators, rr] = await reads;
+      if (!locked || queue.length === 0 || operators.length === 0) return [];
+      const decisions = plan(queue, operators, rr, now);
       if (decisions.length === 0) return [];
-      const cards = new Map(ops.map((o) => [o.id, { id: o.id, name: o.name, avatarUrl: o.avatarUrl }]));
-      const items = new Map(queue.map((q) => [q.id, q]));
-      // Every write of the pass in one statement: one round trip whatever the number of decisions
-      // (the assignment, its audit event, the round-robin turn, the operators' last assignment),
-      // and the transaction's COMMIT goes out right behind it. The contacts are named by
-      // `any(array(...))` beside the join, as in the writer's group: a JSON recordset counts as 100
-      // rows to the planner, which then read every conversation instead of using the primary key.
-      const rows = decisions.map((d) => {
-        const item = items.get(d.itemId)!;
-        return {
-          contact_id: d.itemId,
-          operator_id: d.operatorId,
-          reason: d.reason,
-          site_id: item.siteId,
-          rr: item.strategy === 'round_robin' && d.reason === 'strategy',
-        };
-      });
-      const at = now.toISOString();
-      await commitWith(
-        tx,
-        sql`
-        with d as (
-          select * from rows from (json_to_recordset(${JSON.stringify(rows)}::text::json)
-            as (contact_id uuid, operator_id uuid, reason text, site_id uuid, rr boolean))
-            with ordinality as d(contact_id, operator_id, reason, site_id, rr, ord)
-        ), assigned as (
-          update ${contacts} c set status = 'assigned', assignee_id = d.operator_id,
-            assigned_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
-          from d where c.id = any(array(select contact_id from d)) and c.id = d.contact_id
-        ), audit as (
-          insert into ${contactEvents} (contact_id, kind, data, created_at)
-          select contact_id, 'assigned', jsonb_build_object('operatorId', operator_id, 'reason', reason),
-            ${at}::timestamptz
-          from d order by ord
-        ), turn as (
-          update ${sites} s set rr_last_operator_id = last.operator_id
-          from (select distinct on (site_id) site_id, operator_id from d where rr order by site_id, ord desc) last
-          where s.id = last.site_id
-        )
-        update ${users} u set last_assigned_at = ${at}::timestamptz
-        where u.id in (select operator_id from d)`,
-      );
-      return decisions.map((d) => ({
-        contactId: d.itemId,
-        operator: cards.get(d.operatorId) ?? { id: d.operatorId, name: '', avatarUrl: null },
-        reason: d.reason,
-      }));
+      const decided = { decisions, items: new Map(queue.map((q) => [q.id, q])), operators, check: null };
+      await write(tx, decided, now);
+      return assignments(decided);
     });
     let assigned: Assigned[];
     try {
@@ -245,6 +289,8 @@ export function createRouter(deps: {
       again.add(workspaceId);
       return [];
     }
+    if (first?.item) deps.onNewChat?.(!guessed ? 'read' : held ? 'snapshot' : 'snapshot-stale');
+    if (!held) again.add(workspaceId);
     let after: ChatEvent[] | undefined;
     try {
       // Committed: what `first` stored is told before the assignments it may have got.
@@ -257,6 +303,64 @@ export function createRouter(deps: {
       for (const e of after ?? []) bus.publish(e);
     }
     return assigned;
+  }
+
+  /**
+   * Every write of a pass in one statement: one round trip whatever the number of decisions (the
+   * assignment, its audit event, the round-robin turn, the operators' last assignment), and the
+   * transaction's COMMIT goes out right behind it. Nothing is written unless `check` holds. The
+   * contacts are named by `any(array(...))` beside the join, as in the writer's group: a JSON
+   * recordset counts as 100 rows to the planner, which then read every conversation instead of
+   * using the primary key. Returns the number of operators written: 0 when the check failed.
+   */
+  async function write(tx: Db, decided: Decided, now: Date): Promise<number> {
+    const rows = decided.decisions.map((d) => {
+      const item = decided.items.get(d.itemId)!;
+      return {
+        contact_id: d.itemId,
+        operator_id: d.operatorId,
+        reason: d.reason,
+        site_id: item.siteId,
+        rr: item.strategy === 'round_robin' && d.reason === 'strategy',
+      };
+    });
+    const at = now.toISOString();
+    const written = await commitWith<{ id: string }>(
+      tx,
+      sql`
+      with d as (
+        select * from rows from (json_to_recordset(${JSON.stringify(rows)}::text::json)
+          as (contact_id uuid, operator_id uuid, reason text, site_id uuid, rr boolean))
+          with ordinality as d(contact_id, operator_id, reason, site_id, rr, ord)
+        where ${decided.check ?? sql`true`}
+      ), assigned as (
+        update ${contacts} c set status = 'assigned', assignee_id = d.operator_id,
+          assigned_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+        from d where c.id = any(array(select contact_id from d)) and c.id = d.contact_id
+      ), audit as (
+        insert into ${contactEvents} (contact_id, kind, data, created_at)
+        select contact_id, 'assigned', jsonb_build_object('operatorId', operator_id, 'reason', reason),
+          ${at}::timestamptz
+        from d order by ord
+      ), turn as (
+        update ${sites} s set rr_last_operator_id = last.operator_id
+        from (select distinct on (site_id) site_id, operator_id from d where rr order by site_id, ord desc) last
+        where s.id = last.site_id
+      )
+      update ${users} u set last_assigned_at = ${at}::timestamptz
+      where u.id in (select operator_id from d)
+      returning u.id`,
+    );
+    return written.length;
+  }
+
+  function assignments({ decisions, operators }: Decided): Assigned[] {
+    const cards = new Map(operators.map((o) => [o.id, { id: o.id, name: o.name, avatarUrl: o.avatarUrl }]));
+    return decisions.map((d) => ({
+      contactId: d.itemId,
+      operator: cards.get(d.operatorId) ?? { id: d.operatorId, name: '', avatarUrl: null },
+      reason: d.reason,
+    }));
   }
 
   /** Every waiting visitor hears their place and the estimated wait. */
@@ -294,7 +398,15 @@ export function createRouter(deps: {
     };
   }
 
-  return { route, routeWith, publishPositions, positionOf, close };
+  return {
+    route,
+    routeWith,
+    publishPositions,
+    positionOf,
+    close,
+    /** The workspace's routing snapshot if it is current (`routeWith`); null while it is read. */
+    snapshot: (workspaceId: string) => snapshots.current(workspaceId),
+  };
 }
 export type Router = ReturnType<typeof createRouter>;
 
