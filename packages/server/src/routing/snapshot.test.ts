@@ -177,6 +177,41 @@ describe("a new chat decided on the workspace's snapshot", () => {
     expect(await w.assigneeOf(chat)).toBe(owner);
   });
 
+  it("never fills an operator's last slot twice from two processes' snapshots", async () => {
+    const { db } = database;
+    const w = await workspace(db);
+    const only = await w.operator('Only', 1);
+    // A second process: its own router and bus, so it hears nothing of the first's assignments.
+    const hows: NewChatRouting[] = [];
+    const other = createRouter({
+      db,
+      bus: createLocalBus(),
+      clock: systemClock,
+      onNewChat: (h) => hows.push(h),
+    });
+    expect(other.snapshot(w.ws)).toBeNull();
+    await w.snapshotRead();
+    await expect.poll(() => other.snapshot(w.ws)).not.toBeNull();
+    const first = await w.newChat();
+    expect(w.hows).toEqual(['snapshot']);
+    expect(await w.assigneeOf(first)).toBe(only);
+    // The other process's snapshot still shows the slot free.
+    expect(other.snapshot(w.ws)!.operators).toMatchObject([{ id: only, openChats: 0 }]);
+    const id = randomUUID();
+    await other.routeWith(
+      w.ws,
+      sql`insert into ${contacts} (id, workspace_id, site_id, status, enqueued_at)
+        values (${id}::uuid, ${w.ws}::uuid, ${w.site}::uuid, 'queued', now()) returning id`,
+      () => [],
+      { id, siteId: w.site, requiredSkills: [] },
+    );
+    expect(hows).toEqual(['snapshot-stale']);
+    expect(await w.assigneeOf(id)).toBeNull();
+    const [op] = await db.select().from(users).where(eq(users.id, only));
+    expect(op!.openChats).toBe(1);
+    other.close();
+  });
+
   it('reads the snapshot again after an announced change, and offers none until then', async () => {
     const { db } = database;
     const w = await workspace(db);
