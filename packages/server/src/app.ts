@@ -69,7 +69,7 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
     db,
     bus,
     onStored: () => metrics.messagesStored.inc(),
-    onNewChat: (how) => metrics.newChatRouting.inc({ how: how.replace('-', '_') }),
+    onNewChat: (how) => metrics.newChatRouting.inc({ how }),
     identify: identifyContact(db),
     log: app.log,
   });

@@ -200,8 +200,8 @@ export function createChatService(deps: {
       return events;
     };
     let carried: StoredContact | null = null;
-    // The pass publishes the inbox's events after the visitor's `assigned` (see `routeWith`).
     const item = { id, siteId: site.id, requiredSkills: site.requiredSkills };
+    // The pass publishes the inbox's events after the visitor's `assigned` (see `routeWith`).
     const pass = router.routeWith(
       site.workspaceId,
       query,

@@ -40,10 +40,10 @@ type Guess = Decided & { check: SQL };
 
 /**
  * How a new chat's pass decided: on the workspace's snapshot, in one round trip (`snapshot`); on
- * it, but the check under the lock failed and a pass that reads followed (`snapshot-stale`); by
+ * it, but the check under the lock failed and a pass that reads followed (`snapshot_stale`); by
  * reading, with no snapshot to use (`read`).
  */
-export type NewChatRouting = 'snapshot' | 'snapshot-stale' | 'read';
+export type NewChatRouting = 'snapshot' | 'snapshot_stale' | 'read';
 
 export interface Assigned {
   contactId: string;
@@ -289,7 +289,7 @@ export function createRouter(deps: {
       again.add(workspaceId);
       return [];
     }
-    if (first?.item) deps.onNewChat?.(!guessed ? 'read' : held ? 'snapshot' : 'snapshot-stale');
+    if (first?.item) deps.onNewChat?.(!guessed ? 'read' : held ? 'snapshot' : 'snapshot_stale');
     if (!held) again.add(workspaceId);
     let after: ChatEvent[] | undefined;
     try {

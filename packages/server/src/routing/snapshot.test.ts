@@ -131,7 +131,7 @@ describe("a new chat decided on the workspace's snapshot", () => {
     // The snapshot has Bela free; she goes offline with nobody told (no event).
     await db.update(users).set({ status: 'offline' }).where(eq(users.id, bela));
     const chat = await w.newChat();
-    expect(w.hows).toEqual(['read', 'snapshot-stale']);
+    expect(w.hows).toEqual(['read', 'snapshot_stale']);
     expect(await w.assigneeOf(chat)).toBe(anna);
     // … and once full, unannounced, she is not given a chat either.
     await db.update(users).set({ status: 'online' }).where(eq(users.id, bela));
@@ -140,7 +140,7 @@ describe("a new chat decided on the workspace's snapshot", () => {
     await w.snapshotRead();
     await db.update(users).set({ maxChats: 0 }).where(eq(users.id, bela));
     const third = await w.newChat();
-    expect(w.hows.at(-1)).toBe('snapshot-stale');
+    expect(w.hows.at(-1)).toBe('snapshot_stale');
     // Anna has 2 of 2, Bela 0 of 0: it waits, as a pass that reads decides.
     const [row] = await db.select().from(contacts).where(eq(contacts.id, third));
     expect(row).toMatchObject({ status: 'queued', assigneeId: null });
@@ -161,7 +161,7 @@ describe("a new chat decided on the workspace's snapshot", () => {
       })
       .returning({ id: contacts.id });
     const chat = await w.newChat();
-    expect(w.hows).toEqual(['snapshot-stale']);
+    expect(w.hows).toEqual(['snapshot_stale']);
     expect(await w.assigneeOf(older!.id)).toBe(only);
     expect(await w.assigneeOf(chat)).toBeNull();
   });
@@ -173,7 +173,7 @@ describe("a new chat decided on the workspace's snapshot", () => {
     const owner = await w.operator('Zed'); // last by id: the strategy picks Anna
     await w.snapshotRead();
     const chat = await w.newChat({ ownerId: owner });
-    expect(w.hows).toEqual(['snapshot-stale']);
+    expect(w.hows).toEqual(['snapshot_stale']);
     expect(await w.assigneeOf(chat)).toBe(owner);
   });
 
@@ -205,7 +205,7 @@ describe("a new chat decided on the workspace's snapshot", () => {
       () => [],
       { id, siteId: w.site, requiredSkills: [] },
     );
-    expect(hows).toEqual(['snapshot-stale']);
+    expect(hows).toEqual(['snapshot_stale']);
     expect(await w.assigneeOf(id)).toBeNull();
     const [op] = await db.select().from(users).where(eq(users.id, only));
     expect(op!.openChats).toBe(1);
