@@ -187,9 +187,12 @@ export function createChatService(deps: {
     const id = randomUUID();
     const { query, read } = contactStatement({ id, site, visitorId, answers, meta, identity });
     const made = (s: StoredContact) => s.contact.id === id; // else a conversation was open: nothing made
-    /** The socket follows the new contact at once; the events for the inbox are returned. */
-    const follow = (s: StoredContact): ChatEvent[] => {
-      if (!made(s)) return [];
+    /**
+     * The socket follows the new contact at once; the events for the inbox are returned (`null`:
+     * the visitor's open conversation was found, nothing new to route or announce).
+     */
+    const follow = (s: StoredContact): ChatEvent[] | null => {
+      if (!made(s)) return null;
       onCreated?.(s.contact);
       const events: ChatEvent[] = [
         { kind: 'contact', workspaceId: site.workspaceId, contact: repo.toSummary(s.contact, s.seen) },
@@ -220,7 +223,7 @@ export function createChatService(deps: {
       if (carried) return (carried as StoredContact).contact;
     }
     const stored = await againOnLostRace(async () => read(await rowsOf(db, query)));
-    publish(follow(stored));
+    publish(follow(stored) ?? []);
     if (made(stored)) await route(site.workspaceId);
     return stored.contact;
   }

@@ -52,6 +52,9 @@ describe('the HTTP surface', () => {
     await v.next('ack');
     v.send({ type: 'send', clientId: 'm1', body: 'count me' });
     await v.next('ack');
+    // Starting again resumes the open conversation: no new chat to count.
+    v.send({ type: 'start', answers: { name: 'Metric', email: 'metric@example.com' } });
+    await v.next('queued');
     const text = (await h.app.inject({ url: '/metrics' })).body;
     expect(text).toContain('parley_open_sockets{kind="visitor"} 1');
     expect(text).toContain('parley_messages_stored_total 1');

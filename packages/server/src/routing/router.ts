@@ -10,9 +10,10 @@ import { createSnapshots } from './snapshots.js';
 
 /**
  * What a new contact's rows ask of the pass that stored them: the events that go out after the
- * pass's own `assigned` ones (see `routeWith`).
+ * pass's own `assigned` ones (see `routeWith`), or `null` when the statement made no new contact
+ * (the visitor's conversation was open already): then there was nothing for the pass to route.
  */
-export type Stored = (rows: Record<string, unknown>[]) => ChatEvent[] | undefined;
+export type Stored = (rows: Record<string, unknown>[]) => ChatEvent[] | null;
 
 /** What a new chat's pass knows of its contact before storing it: enough to decide on a snapshot. */
 export interface NewItem {
@@ -64,7 +65,10 @@ export function createRouter(deps: {
   /** Pauses before a failed pass runs again: the first, doubled up to the longest (ms). */
   retry?: { firstMs?: number; maxMs?: number };
   log?: { warn(obj: object, msg?: string): void };
-  /** Told once per pass that carries a new chat, how it decided (a metric). */
+  /**
+   * Told once per pass that carries a new chat, how it decided (a metric); not when its statement
+   * found the visitor's conversation open.
+   */
   onNewChat?: (how: NewChatRouting) => void;
 }) {
   const { db, bus, clock } = deps;
@@ -289,9 +293,7 @@ export function createRouter(deps: {
       again.add(workspaceId);
       return [];
     }
-    if (first?.item) deps.onNewChat?.(!guessed ? 'read' : held ? 'snapshot' : 'snapshot_stale');
-    if (!held) again.add(workspaceId);
-    let after: ChatEvent[] | undefined;
+    let after: ChatEvent[] | null | undefined;
     try {
       // Committed: what `first` stored is told before the assignments it may have got.
       if (first && firstRows) after = first.stored(firstRows);
@@ -301,6 +303,12 @@ export function createRouter(deps: {
         bus.publish({ kind: 'assigned', workspaceId, contactId: a.contactId, operator: a.operator });
       }
       for (const e of after ?? []) bus.publish(e);
+      // A statement that made no new chat (`null`) gave the snapshot's check no contact to find:
+      // that is neither a new chat's routing nor a stale snapshot, and nobody waits for a pass.
+      if (after !== null) {
+        if (first?.item) deps.onNewChat?.(!guessed ? 'read' : held ? 'snapshot' : 'snapshot_stale');
+        if (!held) again.add(workspaceId);
+      }
     }
     return assigned;
   }

@@ -224,6 +224,42 @@ describe("a new chat decided on the workspace's snapshot", () => {
     await w.snapshotRead();
     expect(w.router.snapshot(w.ws)!.operators).toEqual([]);
   });
+
+  it("counts a start that finds the visitor's conversation open as no new chat, and runs no second pass", async () => {
+    const { db } = database;
+    // Every routing pass is a transaction: count them.
+    let passes = 0;
+    const counted = new Proxy(db, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (key !== 'transaction' || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          passes++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    const w = await workspace(counted);
+    await w.operator('Anna');
+    const open = await w.newChat();
+    await w.snapshotRead();
+    expect(w.hows).toEqual(['read']);
+    passes = 0;
+    // As the chat service's statement does for a visitor who starts again: it makes no new contact
+    // and returns the open one; `stored` says so (`null`). The snapshot has Anna free for the
+    // chat it expected, so the pass decides on it and its check finds no such contact.
+    const unmade = randomUUID();
+    const again = w.router.routeWith(
+      w.ws,
+      sql`select id from ${contacts} where id = ${open}::uuid`,
+      (rows) => (rows[0]?.id === unmade ? [] : null),
+      { id: unmade, siteId: w.site, requiredSkills: [] },
+    );
+    await again;
+    expect(w.hows).toEqual(['read']); // not `snapshot_stale`
+    expect(passes).toBe(1); // no pass that reads after it
+    expect(w.router.snapshot(w.ws)).not.toBeNull(); // nothing changed: the snapshot still holds
+  });
 });
 
 describe("a new chat's pass on PostgreSQL", () => {
