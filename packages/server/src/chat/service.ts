@@ -223,8 +223,11 @@ export function createChatService(deps: {
       if (carried) return (carried as StoredContact).contact;
     }
     const stored = await againOnLostRace(async () => read(await rowsOf(db, query)));
-    publish(follow(stored) ?? []);
-    if (made(stored)) await route(site.workspaceId);
+    const events = follow(stored);
+    if (events) {
+      publish(events);
+      await route(site.workspaceId);
+    }
     return stored.contact;
   }
 
