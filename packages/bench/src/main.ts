@@ -10,6 +10,7 @@ import { killChildren } from './proc.js';
 import { DEFAULTS, runBench } from './run.js';
 import { bundleSizes, formatSizes } from './sizes.js';
 import { formatTable } from './table.js';
+import { releaseAll } from './targets.js';
 import { formatTimeline } from './timeline.js';
 
 const USAGE = `Usage: pnpm bench [options]
@@ -102,19 +103,28 @@ for (const m of sizes.missing) console.log(`not built, not measured: ${m}`);
 if (values['sizes-only']) process.exit(0);
 
 // The servers and the generator run in sessions of their own (proc.ts), out of reach of the
-// terminal's Ctrl-C: the bench stops them itself.
+// terminal's Ctrl-C: the bench stops them itself, then drops the database and the folder the
+// stopped server held (a second Ctrl-C does not wait for that).
+let stopping = false;
 for (const [signal, code] of [
   ['SIGINT', 130],
   ['SIGTERM', 143],
 ] as const) {
   process.on(signal, () => {
     killChildren();
-    process.exit(code);
+    if (stopping) process.exit(code);
+    stopping = true;
+    console.error(`[bench] ${signal}: stopped; removing what the servers left…`);
+    void releaseAll(10_000).then(() => process.exit(code));
   });
 }
 
 const started = new Date();
-const run = await runBench(opts);
+const run = await runBench(opts).catch((err: unknown) => {
+  // Stopped by a signal: the run failed because its processes were killed; the handler exits.
+  if (stopping) return new Promise<never>(() => {});
+  throw err;
+});
 console.log(
   `\nParley bench, ${started.toISOString()} — ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`,
 );

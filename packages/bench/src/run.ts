@@ -109,7 +109,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
   const measured: Measured[] = [];
   for (const { name, start } of starts) {
     const target = await start();
-    opts.log(`${target.name}: started (pid ${target.pid}, ${target.url}); driving it…`);
+    const where = target.database ? `, data in ${target.database}` : '';
+    opts.log(`${target.name}: started (pid ${target.pid}, ${target.url}${where}); driving it…`);
     try {
       const messages = opts.timelineDir ? join(opts.timelineDir, `${name}-messages.json`) : null;
       const { result, generatorPid } = await drive(target, opts, messages);

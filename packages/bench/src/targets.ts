@@ -24,6 +24,8 @@ export interface Target {
   postgres: boolean;
   /** The server's PostgreSQL database (its WAL is measured too); null on PGlite and the relay. */
   databaseUrl: string | null;
+  /** Where its data lives: the PostgreSQL database's name or the PGlite folder (null: the relay). */
+  database: string | null;
   /** What the server printed (stdout and stderr together; the last 500 KB at least). */
   output(): string;
   stop(): Promise<void>;
@@ -35,6 +37,25 @@ export interface TargetOptions {
   nodeArgs?: string[];
   /** Extra environment for the server (e.g. where `--timeline`'s preload writes). */
   env?: Record<string, string>;
+}
+
+/**
+ * What the targets started so far leave behind (a `parley_bench_*` database, a PGlite folder) and
+ * have not cleaned up yet: a Ctrl-C cleans these up before the bench exits (`releaseAll`).
+ */
+const unreleased = new Set<() => Promise<void>>();
+
+/** Drops every database and folder a target still holds; gives up after `timeoutMs`. */
+export async function releaseAll(timeoutMs: number): Promise<void> {
+  const all = [...unreleased].map((release) => release().catch(() => {}));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(all),
+    new Promise((done) => {
+      timer = setTimeout(done, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 const operatorList = (n: number) =>
@@ -60,6 +81,7 @@ export async function startRelay(opts: TargetOptions): Promise<Target> {
     operators: operatorList(opts.operators),
     postgres: false,
     databaseUrl: null,
+    database: null,
     output: proc.output,
     async stop() {
       await proc.stop(5000);
@@ -83,13 +105,14 @@ export async function postgresReachable(url: string): Promise<boolean> {
 }
 
 /** A new database `parley_bench_<random>` beside the one `baseUrl` names; `drop()` removes it. */
-async function freshDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+async function freshDatabase(baseUrl: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const admin = (await driver())(baseUrl, { max: 1, onnotice: () => {} });
   const name = `parley_bench_${randomBytes(6).toString('hex')}`;
   await admin.unsafe(`create database ${name}`);
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.href,
     async drop() {
       try {
@@ -114,10 +137,20 @@ export async function startParley(opts: TargetOptions & { postgresUrl: string | 
   const url = `http://127.0.0.1:${port}`;
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
   const fresh = opts.postgresUrl ? await freshDatabase(opts.postgresUrl) : null;
-  const release = async () => {
-    await fresh?.drop();
-    await rm(dataDir, { recursive: true, force: true });
+  // Once only, whoever asks first (the target's stop, a failed start, a Ctrl-C); all wait for it.
+  let releasing: Promise<void> | null = null;
+  const release = () => {
+    releasing ??= (async () => {
+      try {
+        await fresh?.drop();
+        await rm(dataDir, { recursive: true, force: true });
+      } finally {
+        unreleased.delete(release);
+      }
+    })();
+    return releasing;
   };
+  unreleased.add(release);
   let proc: Child | null = null;
   try {
     const database = await openDatabase({ databaseUrl: fresh?.url ?? null, dataDir });
@@ -153,6 +186,7 @@ export async function startParley(opts: TargetOptions & { postgresUrl: string | 
     return {
       name: fresh ? 'Parley, PostgreSQL' : 'Parley, PGlite',
       url,
+      database: fresh?.name ?? dataDir,
       siteKey: siteKey!,
       pid: proc.pid,
       operators: operatorList(opts.operators),
