@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AFTER_MS, analyzeTimeline, formatTimeline, MARK_LEAD_MS, type ProcessEvent } from './timeline.js';
+import {
+  AFTER_MS,
+  analyzeTimeline,
+  formatTimeline,
+  MARK_LEAD_MS,
+  machineStops,
+  type ProcessEvent,
+  STALL_MIN_MS,
+} from './timeline.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -61,7 +69,58 @@ describe('the timeline of the slowest messages', () => {
     // Not recorded (an older generator, or a run without it): nothing is said of it.
     const without = analyzeTimeline(messages(0, 0, 0), server)!;
     expect(without.generator).toBeNull();
+    expect(without.machine).toBeNull();
     expect(formatTimeline('Parley, PGlite', without)).not.toContain('generator');
+    expect(formatTimeline('Parley, PGlite', without)).not.toContain('stood still');
+  });
+
+  it('finds where the whole machine stood still: both loops paused together, neither collecting', () => {
+    const stop = T0 + 4_000;
+    const server: ProcessEvent[] = [
+      { gap: 41, at: stop - 1 },
+      { gc: 'minor', at: T0 + 1_000, ms: 3 },
+    ];
+    const generator: ProcessEvent[] = [{ gap: 43, at: stop }];
+    // Sent in the 20 ms before the stop (in flight when it came) and in its backlog after.
+    const sent = messages(stop - 20, stop + 40 + AFTER_MS, 60);
+    // Slow for another reason, well after it: counted against neither.
+    for (let i = 8_000; i < 8_010; i++) sent[i] = [T0 + i, 70];
+    const t = analyzeTimeline(sent, server, generator)!;
+    expect(t.machine!.stops).toEqual([{ at: stop, ms: 40 }]);
+    expect(t.atOrAboveP99).toBe(270);
+    expect(t.machine!.aroundStop).toBe(260);
+    expect(t.p99Elsewhere).toBe(60); // no major collection: the stop is still in it
+    expect(t.machine!.p99Elsewhere).toBe(9);
+    const text = formatTimeline('Parley, PostgreSQL', t);
+    expect(text).toContain(
+      'the machine stood still (both loops paused, neither collecting): 1 (40.0 ms); messages at or above the p99 caught in one or its backlog: 260',
+    );
+    expect(text).toContain('p99 of the messages around neither a major collection nor a standstill: 9.0 ms');
+  });
+
+  it("does not call a process's own collection, or gaps that barely overlap, a standstill", () => {
+    // The server's gap is its own major collection's pause; the generator was stopped meanwhile.
+    expect(
+      machineStops(
+        [
+          { gc: 'major', at: T0 + 5, ms: 30 },
+          { gap: 40, at: T0 },
+        ],
+        [{ gap: 40, at: T0 }],
+      ),
+    ).toEqual([]);
+    // Two gaps that share less than STALL_MIN_MS.
+    expect(machineStops([{ gap: 20, at: T0 }], [{ gap: 20, at: T0 + 20 - (STALL_MIN_MS - 1) }])).toEqual([]);
+    // A short collection inside a long gap does not explain it.
+    expect(
+      machineStops(
+        [
+          { gc: 'minor', at: T0 + 10, ms: 4 },
+          { gap: 40, at: T0 },
+        ],
+        [{ gap: 30, at: T0 + 5 }],
+      ),
+    ).toEqual([{ at: T0 + 5, ms: 30 }]);
   });
 
   it('does not blame a collection for slow messages sent well away from it', () => {

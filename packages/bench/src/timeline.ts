@@ -1,6 +1,6 @@
 /**
  * `--timeline`: which of the window's slowest messages were sent while the server collected its old
- * generation. The generator writes each window message's send time and its visitor → operator
+ * generation, or while the whole machine stood still. The generator writes each window message's send time and its visitor → operator
  * latency; the server and the generator (timeline-preload.ts) write their collections and event-loop
  * gaps; this joins them by wall-clock time (one machine, one clock). The generator's own are there to
  * show the instrument did not stall: a message it reads late looks slow.
@@ -23,6 +23,13 @@ export type ProcessEvent = { gc: string; at: number; ms: number } | { gap: numbe
  */
 export const MARK_LEAD_MS = 300;
 export const AFTER_MS = 200;
+/**
+ * The machine stopped: the server's and the generator's event loops paused together for at least
+ * this long (ms), and neither pause was the process's own collection. Two processes in sessions of
+ * their own, each given a core's share, do not wait together that long for the CPU; a virtual
+ * machine whose host took its cores away does (BENCHMARKS.md, twentieth session).
+ */
+export const STALL_MIN_MS = 10;
 
 export interface TimelineSummary {
   messages: number;
@@ -41,6 +48,44 @@ export interface TimelineSummary {
   longestGap: number;
   /** The generator's own major collections and event-loop gaps in the window (null: not recorded). */
   generator: { majors: number; gaps: number; longestGap: number } | null;
+  /**
+   * Stops of the machine in the window (STALL_MIN_MS), and the messages at or above the p99 that
+   * were in flight during one or sent up to AFTER_MS after it (the backlog it left); null without
+   * the generator's events.
+   */
+  machine: {
+    stops: { at: number; ms: number }[];
+    aroundStop: number;
+    /** The p99 of the messages around neither a major collection nor a stop. */
+    p99Elsewhere: number | null;
+  } | null;
+}
+
+type Gap = { gap: number; at: number };
+
+/** A process's gaps, less those its own collection explains (a pause of at least half the gap in it). */
+function unexplainedGaps(events: ProcessEvent[]): Gap[] {
+  const pauses = events.filter((e): e is { gc: string; at: number; ms: number } => 'gc' in e);
+  return events
+    .filter((e): e is Gap => 'gap' in e)
+    .filter((g) => !pauses.some((p) => p.at >= g.at && p.at <= g.at + g.gap && p.ms >= g.gap / 2));
+}
+
+/** Where the server's and the generator's loops stood still together for STALL_MIN_MS or longer. */
+export function machineStops(
+  server: ProcessEvent[],
+  generator: ProcessEvent[],
+): { at: number; ms: number }[] {
+  const theirs = unexplainedGaps(generator);
+  const stops: { at: number; ms: number }[] = [];
+  for (const s of unexplainedGaps(server)) {
+    for (const g of theirs) {
+      const at = Math.max(s.at, g.at);
+      const ms = Math.min(s.at + s.gap, g.at + g.gap) - at;
+      if (ms >= STALL_MIN_MS) stops.push({ at, ms });
+    }
+  }
+  return stops.sort((a, b) => a.at - b.at);
 }
 
 /** As the table's percentiles (proc.ts), so the p99 here is the table's. */
@@ -85,6 +130,12 @@ export function analyzeTimeline(
       100,
     );
   const generatorGaps = generatorEvents ? gapsIn(generatorEvents) : [];
+  const stops = generatorEvents
+    ? machineStops(events, generatorEvents).filter((s) => s.at + s.ms + AFTER_MS >= from && s.at <= to)
+    : [];
+  // In flight while the machine stood still, or sent into the backlog it left.
+  const aroundStop = ([at, latency]: [number, number]) =>
+    stops.some((s) => at <= s.at + s.ms + AFTER_MS && at + latency >= s.at);
   return {
     messages: sent.length,
     p99,
@@ -109,7 +160,17 @@ export function analyzeTimeline(
           longestGap: longest(generatorGaps),
         }
       : null,
+    machine: generatorEvents ? machineSummary() : null,
   };
+
+  function machineSummary(): NonNullable<TimelineSummary['machine']> {
+    const neither = sent.filter((s) => !around(s[0]) && !aroundStop(s)).map((s) => s[1]);
+    return {
+      stops,
+      aroundStop: slow.filter(aroundStop).length,
+      p99Elsewhere: neither.length > 0 ? percentile(neither, 99) : null,
+    };
+  }
 }
 
 /**
@@ -154,6 +215,18 @@ export function formatTimeline(target: string, t: TimelineSummary): string {
       ? [
           `  the generator's own: major collections ${t.generator.majors}, event-loop gaps over 15 ms ${t.generator.gaps}` +
             (t.generator.gaps > 0 ? `, longest ${ms(t.generator.longestGap)} ms` : ''),
+        ]
+      : []),
+    ...(t.machine
+      ? [
+          `  the machine stood still (both loops paused, neither collecting): ${t.machine.stops.length}` +
+            (t.machine.stops.length > 0
+              ? ` (${t.machine.stops.map((s) => `${ms(s.ms)} ms`).join(', ')})`
+              : '') +
+            `; messages at or above the p99 caught in one or its backlog: ${t.machine.aroundStop}`,
+          `  p99 of the messages around neither a major collection nor a standstill: ${
+            t.machine.p99Elsewhere === null ? '—' : `${ms(t.machine.p99Elsewhere)} ms`
+          }`,
         ]
       : []),
   ].join('\n');
