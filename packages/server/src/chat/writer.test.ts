@@ -123,6 +123,34 @@ describe('group commit of messages', () => {
     ]);
   });
 
+  it("checks no foreign key on each stored message: the group's statement stores only into conversations it just updated", async () => {
+    // The key's check and row lock per message were 9-14 % of PostgreSQL's CPU per message and one
+    // WAL record in six (BENCHMARKS.md, twentieth session).
+    const keys = await rowsOf<{ name: string }>(
+      db,
+      sql`select conname as name from pg_constraint where conrelid = 'messages'::regclass and contype = 'f'`,
+    );
+    expect(keys).toEqual([]);
+  });
+
+  it('stores no message for a conversation that is gone, even one it remembers', async () => {
+    const writer = createMessageWriter({ db, clock: systemClock });
+    const [gone, kept] = await newContacts(2);
+    await says(writer, gone!, 'v1', 'hello');
+    await says(writer, kept!, 'v1', 'hello');
+    // Remembered by the writer; then removed behind its back.
+    await database.db.delete(messages).where(eq(messages.contactId, gone!));
+    await database.db.delete(contacts).where(eq(contacts.id, gone!));
+    const [lost, stored] = await Promise.allSettled([
+      says(writer, gone!, 'v2', 'anyone?'),
+      says(writer, kept!, 'v2', 'still here'),
+    ]);
+    expect(lost).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.NotFound } });
+    expect(stored).toMatchObject({ status: 'fulfilled', value: { fresh: true, message: { seq: 2 } } });
+    expect(await database.db.select().from(messages).where(eq(messages.contactId, gone!))).toEqual([]);
+    expect(await storedIn(kept!)).toHaveLength(2);
+  });
+
   it("stores the conversation's new state as the senders are told it: times, preview, first response", async () => {
     const times = [new Date('2026-03-01T10:00:00.123Z'), new Date('2026-03-01T10:05:07.456Z')];
     let tick = 0;

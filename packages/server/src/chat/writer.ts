@@ -69,7 +69,8 @@ const goesAgain = (err: unknown) => hasPgCode(err, '23505') || hasPgCode(err, '4
  * messages. The conversations are named by `any(array(...))` beside the join: PostgreSQL takes a JSON
  * recordset for 100 rows and, with a few thousand conversations, read them all for a group of five; a
  * list of ids it expects to be short leads it to the primary key. Its text is built once: only the
- * values travel (`statement`).
+ * values travel (`statement`). A message goes in only beside its conversation's update: that, not a
+ * foreign key, is what keeps every stored message in a conversation that exists (migration 0006).
  */
 const writeStatement = statement<{ id: string }, 'msgs' | 'changes' | 'at'>(
   sql`
