@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../bootstrap.js';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
-import { type Db, rowsOf } from '../db/client.js';
+import { type Db, hasPgCode, rowsOf } from '../db/client.js';
 import { contacts, messages, sites, users } from '../db/schema/index.js';
 import { fail } from '../errors.js';
 import { openTestDatabase, rowsReadFrom, watchingStatements } from '../test/db.js';
@@ -131,6 +131,30 @@ describe('group commit of messages', () => {
       sql`select conname as name from pg_constraint where conrelid = 'messages'::regclass and contype = 'f'`,
     );
     expect(keys).toEqual([]);
+  });
+
+  it('refuses to delete a conversation that has messages, or to change its id, as the foreign key did', async () => {
+    const writer = createMessageWriter({ db, clock: systemClock });
+    const [id] = await newContacts(1);
+    await says(writer, id!, 'v1', 'keep me');
+    const refused = (p: Promise<unknown>) =>
+      p.then(
+        () => 'done',
+        (err: unknown) => (hasPgCode(err, '23503') ? 'refused' : err),
+      );
+    expect(await refused(database.db.delete(contacts).where(eq(contacts.id, id!)))).toBe('refused');
+    expect(
+      await refused(
+        database.db
+          .update(contacts)
+          .set({ id: '00000000-0000-4000-8000-0000000000ff' })
+          .where(eq(contacts.id, id!)),
+      ),
+    ).toBe('refused');
+    expect(await storedIn(id!)).toEqual([{ seq: 1, body: 'keep me' }]);
+    // Without messages a conversation goes, as before.
+    const [empty] = await newContacts(1);
+    expect(await refused(database.db.delete(contacts).where(eq(contacts.id, empty!)))).toBe('done');
   });
 
   it('stores no message for a conversation that is gone, even one it remembers', async () => {
