@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { killChildren } from './proc.js';
+import { killChildren, killChildrenAndWait } from './proc.js';
 import { DEFAULTS, runBench } from './run.js';
 import { bundleSizes, formatSizes } from './sizes.js';
 import { formatTable } from './table.js';
@@ -111,11 +111,16 @@ for (const [signal, code] of [
   ['SIGTERM', 143],
 ] as const) {
   process.on(signal, () => {
-    killChildren();
-    if (stopping) process.exit(code);
+    if (stopping) {
+      killChildren();
+      process.exit(code);
+    }
     stopping = true;
     console.error(`[bench] ${signal}: stopped; removing what the servers left…`);
-    void releaseAll(10_000).then(() => process.exit(code));
+    // Gone first: a PGlite folder is removed only once its server no longer writes into it.
+    void killChildrenAndWait(5_000)
+      .then(() => releaseAll(10_000))
+      .then(() => process.exit(code));
   });
 }
 

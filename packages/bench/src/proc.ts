@@ -76,6 +76,26 @@ export function killChildren(): void {
 }
 process.on('exit', killChildren);
 
+/** Kills every child still running and waits until they are gone (reaped), `timeoutMs` at most. */
+export async function killChildrenAndWait(timeoutMs: number): Promise<void> {
+  const gone = [...live].map(
+    (c) =>
+      new Promise<void>((done) => {
+        if (c.exitCode !== null || c.signalCode !== null) done();
+        else c.once('exit', () => done());
+      }),
+  );
+  killChildren();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(gone),
+    new Promise<void>((done) => {
+      timer = setTimeout(done, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 /** Spawns `node …args` with exactly `env` added to a clean copy of ours; output is kept (bounded). */
 export function spawnNode(args: string[], env: Record<string, string | undefined>, cwd: string): Child {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
