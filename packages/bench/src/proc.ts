@@ -76,6 +76,18 @@ export function killChildren(): void {
 }
 process.on('exit', killChildren);
 
+/** Waits for `work` (its failure too), `timeoutMs` at most. */
+export async function settledWithin(work: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    work.catch(() => {}),
+    new Promise<void>((done) => {
+      timer = setTimeout(done, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 /** Kills every child still running and waits until they are gone (reaped), `timeoutMs` at most. */
 export async function killChildrenAndWait(timeoutMs: number): Promise<void> {
   const gone = [...live].map(
@@ -86,14 +98,7 @@ export async function killChildrenAndWait(timeoutMs: number): Promise<void> {
       }),
   );
   killChildren();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    Promise.all(gone),
-    new Promise<void>((done) => {
-      timer = setTimeout(done, timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  await settledWithin(Promise.all(gone), timeoutMs);
 }
 
 /** Spawns `node …args` with exactly `env` added to a clean copy of ours; output is kept (bounded). */

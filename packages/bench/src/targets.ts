@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { bootstrap, openDatabase, START_NODE_FLAGS } from '@parley/server';
 import { repoRoot } from './paths.js';
 import { driver } from './pg.js';
-import { type Child, freePort, spawnNode } from './proc.js';
+import { type Child, freePort, settledWithin, spawnNode } from './proc.js';
 
 export const benchDist = join(repoRoot, 'packages/bench/dist');
 const serverMain = join(repoRoot, 'packages/server/dist/main.js');
@@ -46,16 +46,9 @@ export interface TargetOptions {
 const unreleased = new Set<() => Promise<void>>();
 
 /** Drops every database and folder a target still holds; gives up after `timeoutMs`. */
-export async function releaseAll(timeoutMs: number): Promise<void> {
+export function releaseAll(timeoutMs: number): Promise<void> {
   const all = [...unreleased].map((release) => release().catch(() => {}));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    Promise.all(all),
-    new Promise((done) => {
-      timer = setTimeout(done, timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  return settledWithin(Promise.all(all), timeoutMs);
 }
 
 const operatorList = (n: number) =>

@@ -1,8 +1,9 @@
 /**
  * `--timeline`: which of the window's slowest messages were sent while the server collected its old
- * generation, or while the whole machine stood still. The generator writes each window message's send time and its visitor → operator
- * latency; the server and the generator (timeline-preload.ts) write their collections and event-loop
- * gaps; this joins them by wall-clock time (one machine, one clock). The generator's own are there to
+ * generation, or while the whole machine stood still. The generator writes each window message's
+ * send time and its visitor → operator latency; the server and the generator (timeline-preload.ts)
+ * write their collections and event-loop gaps; this joins them by wall-clock time (one machine, one
+ * clock). The generator's own are there to
  * show the instrument did not stall: a message it reads late looks slow.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,7 +15,11 @@ export const TIMELINE_ENV = 'PARLEY_BENCH_TIMELINE';
 export const TIMELINE_ROLE_ENV = 'PARLEY_BENCH_TIMELINE_ROLE';
 
 /** A line of a process's file: a collection, or a gap in its event loop (times in epoch ms). */
-export type ProcessEvent = { gc: string; at: number; ms: number } | { gap: number; at: number };
+export type ProcessEvent = Pause | Gap;
+type Pause = { gc: string; at: number; ms: number };
+type Gap = { gap: number; at: number };
+const isPause = (e: ProcessEvent): e is Pause => 'gc' in e;
+const isGap = (e: ProcessEvent): e is Gap => 'gap' in e;
 
 /**
  * A message counts as sent "around" a major collection from MARK_LEAD_MS before its final pause
@@ -61,13 +66,11 @@ export interface TimelineSummary {
   } | null;
 }
 
-type Gap = { gap: number; at: number };
-
 /** A process's gaps, less those its own collection explains (a pause of at least half the gap in it). */
 function unexplainedGaps(events: ProcessEvent[]): Gap[] {
-  const pauses = events.filter((e): e is { gc: string; at: number; ms: number } => 'gc' in e);
+  const pauses = events.filter(isPause);
   return events
-    .filter((e): e is Gap => 'gap' in e)
+    .filter(isGap)
     .filter((g) => !pauses.some((p) => p.at >= g.at && p.at <= g.at + g.gap && p.ms >= g.gap / 2));
 }
 
@@ -112,7 +115,7 @@ export function analyzeTimeline(
     sent.map((s) => s[1]),
     99,
   );
-  const gcs = events.filter((e): e is { gc: string; at: number; ms: number } => 'gc' in e);
+  const gcs = events.filter(isPause);
   const spans = gcs
     .filter((e) => e.gc === 'major')
     .map((e) => ({ at: e.at, ms: e.ms, start: e.at - MARK_LEAD_MS, end: e.at + e.ms + AFTER_MS }))
@@ -121,8 +124,7 @@ export function analyzeTimeline(
   const slow = sent.filter((s) => s[1] >= p99);
   const elsewhere = sent.filter((s) => !around(s[0])).map((s) => s[1]);
   const minor = gcs.filter((e) => e.gc === 'minor' && e.at >= from && e.at <= to).map((e) => e.ms);
-  const gapsIn = (list: ProcessEvent[]) =>
-    list.filter((e): e is { gap: number; at: number } => 'gap' in e && e.at >= from && e.at <= to);
+  const gapsIn = (list: ProcessEvent[]) => list.filter(isGap).filter((e) => e.at >= from && e.at <= to);
   const gaps = gapsIn(events);
   const longest = (list: { gap: number }[]) =>
     percentile(
@@ -154,7 +156,7 @@ export function analyzeTimeline(
     generator: generatorEvents
       ? {
           majors: generatorEvents.filter(
-            (e) => 'gc' in e && e.gc === 'major' && e.at + e.ms >= from && e.at <= to,
+            (e) => isPause(e) && e.gc === 'major' && e.at + e.ms >= from && e.at <= to,
           ).length,
           gaps: generatorGaps.length,
           longestGap: longest(generatorGaps),
