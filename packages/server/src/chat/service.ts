@@ -28,7 +28,7 @@ import {
 import { fail, ParleyError } from '../errors.js';
 import { whyNot } from '../routing/decide.js';
 import { operatorsWithLoads, takeRoutingLock, toQueueItem } from '../routing/repo.js';
-import { createRouter, type NewChatRouting } from '../routing/router.js';
+import { type Assigned, createRouter, type NewChatRouting } from '../routing/router.js';
 import { createContactDetails } from './details.js';
 import { createModeration } from './moderation.js';
 import * as repo from './repo.js';
@@ -81,7 +81,7 @@ export function createChatService(deps: {
   bus: EventBus;
   clock?: Clock;
   onStored?: () => void;
-  /** How each new chat's routing pass decided (see `NewChatRouting`): a metric. */
+  /** How each new chat was routed (see `NewChatRouting`): a metric. */
   onNewChat?: (how: NewChatRouting) => void;
   /** Matches the new contact to a client (and its order owner); none: no client, no owner. */
   identify?: Identify;
@@ -189,13 +189,20 @@ export function createChatService(deps: {
     const made = (s: StoredContact) => s.contact.id === id; // else a conversation was open: nothing made
     /**
      * The socket follows the new contact at once; the events for the inbox are returned (`null`:
-     * the visitor's open conversation was found, nothing new to route or announce).
+     * the visitor's open conversation was found, nothing new to route or announce). Its card is
+     * the contact as the pass that stored it left it, assigned or queued: one card per new chat
+     * to every operator of the workspace, and no read of it again (see `Stored`).
      */
-    const follow = (s: StoredContact): ChatEvent[] | null => {
+    const follow = (s: StoredContact, assigned: readonly Assigned[] = []): ChatEvent[] | null => {
       if (!made(s)) return null;
       onCreated?.(s.contact);
+      const to = assigned.find((a) => a.contactId === s.contact.id);
+      // What the pass's write changes of a contact's card (its `assigned_at` is not on it).
+      const now: ContactRow = to
+        ? { ...s.contact, status: 'assigned', assigneeId: to.operator.id }
+        : s.contact;
       const events: ChatEvent[] = [
-        { kind: 'contact', workspaceId: site.workspaceId, contact: repo.toSummary(s.contact, s.seen) },
+        { kind: 'contact', workspaceId: site.workspaceId, contact: repo.toSummary(now, s.seen) },
       ];
       if (s.task) {
         events.push({ kind: 'task', workspaceId: site.workspaceId, userId: s.task.assigneeId, task: s.task });
@@ -208,9 +215,9 @@ export function createChatService(deps: {
     const pass = router.routeWith(
       site.workspaceId,
       query,
-      (rows) => {
+      (rows, assigned) => {
         carried = read(rows);
-        return follow(carried);
+        return follow(carried, assigned);
       },
       item,
     );
@@ -225,6 +232,7 @@ export function createChatService(deps: {
     const stored = await againOnLostRace(async () => read(await rowsOf(db, query)));
     const events = follow(stored);
     if (events) {
+      deps.onNewChat?.('after_pass');
       publish(events);
       await route(site.workspaceId);
     }

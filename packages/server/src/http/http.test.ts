@@ -62,6 +62,7 @@ describe('the HTTP surface', () => {
     // The workspace's first new chat: no snapshot was read yet to decide on (router.ts, `routeWith`).
     expect(text).toContain('parley_new_chat_routing_total{how="read"} 1');
     expect(text).toContain('parley_new_chat_routing_total{how="snapshot"} 0');
+    expect(text).toContain('parley_new_chat_routing_total{how="after_pass"} 0');
     expect(text).toMatch(
       /parley_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} \d+/,
     );

@@ -32,8 +32,9 @@ export function createMetrics(db: Db) {
   const newChatRouting = new Counter({
     name: 'parley_new_chat_routing_total',
     help:
-      "New chats' routing passes by how they decided: on the workspace's snapshot in one round trip " +
-      '(snapshot), on a snapshot that had changed, then by reading (snapshot_stale), by reading (read).',
+      "New chats by how they were routed: by a pass of their own, on the workspace's snapshot in one " +
+      'round trip (snapshot), on a snapshot that had changed, then by reading (snapshot_stale), by ' +
+      'reading (read); or stored on their own and routed by the next pass, one being under way (after_pass).',
     labelNames: ['how'] as const,
     registers: [registry],
   });
@@ -46,7 +47,7 @@ export function createMetrics(db: Db) {
   });
   openSockets.set({ kind: 'visitor' }, 0);
   openSockets.set({ kind: 'operator' }, 0);
-  for (const how of ['snapshot', 'snapshot_stale', 'read']) newChatRouting.inc({ how }, 0);
+  for (const how of ['snapshot', 'snapshot_stale', 'read', 'after_pass']) newChatRouting.inc({ how }, 0);
   return { registry, openSockets, messagesStored, newChatRouting, httpDuration };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -9,11 +9,13 @@ import * as repo from './repo.js';
 import { createSnapshots } from './snapshots.js';
 
 /**
- * What a new contact's rows ask of the pass that stored them: the events that go out after the
- * pass's own `assigned` ones (see `routeWith`), or `null` when the statement made no new contact
- * (the visitor's conversation was open already): then there was nothing for the pass to route.
+ * What a new contact's rows ask of the pass that stored them, told the pass's assignments: the
+ * events that go out after the pass's own `assigned` ones (see `routeWith`), or `null` when the
+ * statement made no new contact (the visitor's conversation was open already): then there was
+ * nothing for the pass to route. A contact whose card (`contact` event) is among them is not
+ * announced again after its assignment: its card says how the pass left it.
  */
-export type Stored = (rows: Record<string, unknown>[]) => ChatEvent[] | null;
+export type Stored = (rows: Record<string, unknown>[], assigned: readonly Assigned[]) => ChatEvent[] | null;
 
 /** What a new chat's pass knows of its contact before storing it: enough to decide on a snapshot. */
 export interface NewItem {
@@ -40,11 +42,13 @@ interface Decided {
 type Guess = Decided & { check: SQL };
 
 /**
- * How a new chat's pass decided: on the workspace's snapshot, in one round trip (`snapshot`); on
- * it, but the check under the lock failed and a pass that reads followed (`snapshot_stale`); by
- * reading, with no snapshot to use (`read`).
+ * How a new chat was routed: its own pass decided on the workspace's snapshot, in one round trip
+ * (`snapshot`); on it, but the check under the lock failed and a pass that reads followed
+ * (`snapshot_stale`); by reading, with no snapshot to use (`read`). Or it was stored on its own and
+ * routed by the next pass (`after_pass`): a pass of the workspace was under way, or the one that
+ * carried it failed (told by the chat service, which stores it then).
  */
-export type NewChatRouting = 'snapshot' | 'snapshot_stale' | 'read';
+export type NewChatRouting = 'snapshot' | 'snapshot_stale' | 'read' | 'after_pass';
 
 export interface Assigned {
   contactId: string;
@@ -139,9 +143,9 @@ export function createRouter(deps: {
       try {
         do {
           again.delete(workspaceId);
-          const assigned = await routeOnce(workspaceId, carry);
+          const unannounced = await routeOnce(workspaceId, carry);
           carry = undefined;
-          if (assigned.length > 0) follow(announce(workspaceId, assigned));
+          if (unannounced.length > 0) follow(announce(workspaceId, unannounced));
         } while (again.has(workspaceId));
       } catch (reason) {
         failed ??= { reason };
@@ -240,7 +244,10 @@ export function createRouter(deps: {
     return { decisions, items: new Map([[item.id, queued]]), operators: snapshot.operators, check };
   }
 
-  /** One routing pass; the `assigned` events are out when it returns. */
+  /**
+   * One routing pass; the `assigned` events are out when it returns. Returns the assignments whose
+   * contacts' cards are still to be announced (`onAssigned`): all but those `first.stored` made.
+   */
   async function routeOnce(workspaceId: string, first?: First): Promise<Assigned[]> {
     const now = clock.now();
     const guessed = first?.item ? guess(workspaceId, first.item, now) : null;
@@ -296,7 +303,7 @@ export function createRouter(deps: {
     let after: ChatEvent[] | null | undefined;
     try {
       // Committed: what `first` stored is told before the assignments it may have got.
-      if (first && firstRows) after = first.stored(firstRows);
+      if (first && firstRows) after = first.stored(firstRows, assigned);
     } finally {
       if (assigned.length > 0) passes.set(workspaceId, (passes.get(workspaceId) ?? 0) + 1);
       for (const a of assigned) {
@@ -310,7 +317,9 @@ export function createRouter(deps: {
         if (!held) again.add(workspaceId);
       }
     }
-    return assigned;
+    if (!after) return assigned;
+    const carded = new Set(after.flatMap((e) => (e.kind === 'contact' ? [e.contact.id] : [])));
+    return assigned.filter((a) => !carded.has(a.contactId));
   }
 
   /**
