@@ -9,6 +9,7 @@ import { DEFAULT_SETTINGS } from '../sites/repo.js';
 import { openTestDatabase } from '../test/db.js';
 import { pgRelay } from '../test/pg-relay.js';
 import { createRouter, type NewChatRouting } from './router.js';
+import { createSnapshots } from './snapshots.js';
 
 // A new chat's pass decides on the workspace's snapshot before it reads (router.ts, `guess`): one
 // round trip instead of two. What must hold: the decision is the one a pass that reads would make,
@@ -259,6 +260,54 @@ describe("a new chat decided on the workspace's snapshot", () => {
     expect(w.hows).toEqual(['read']); // not `snapshot_stale`
     expect(passes).toBe(1); // no pass that reads after it
     expect(w.router.snapshot(w.ws)).not.toBeNull(); // nothing changed: the snapshot still holds
+  });
+});
+
+describe("the workspaces' snapshots", () => {
+  // Every change heard in a workspace read its snapshot again, for as long as the process lived,
+  // though no new chat had come to it for hours: a read of every online operator for nothing.
+  it('stops reading a workspace no new chat has asked about for a while, and starts again when one does', async () => {
+    const { db } = database;
+    const w = await workspace(db);
+    await w.operator('Anna');
+    let reads = 0;
+    const counted = new Proxy(db, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (key !== 'select' || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          reads++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    const bus = createLocalBus();
+    let now = 0;
+    const snapshots = createSnapshots({
+      db: counted,
+      bus,
+      busy: () => false,
+      keepMs: 60_000,
+      now: () => now,
+    });
+    const current = () => snapshots.current(w.ws);
+    expect(current()).toBeNull(); // the first ask starts the first read
+    await expect.poll(current).not.toBeNull();
+    expect(reads).toBe(1);
+    now += 59_000; // asked about within the minute: kept current
+    announce(bus, w.ws, randomUUID());
+    expect(current()).toBeNull();
+    await expect.poll(current).not.toBeNull();
+    expect(reads).toBe(2);
+    now += 60_001; // then a minute and more without a new chat: the next change is not read
+    announce(bus, w.ws, randomUUID());
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reads).toBe(2);
+    // The next new chat finds none, as the first did, and the workspace is kept again.
+    expect(current()).toBeNull();
+    await expect.poll(current).not.toBeNull();
+    expect(reads).toBe(3);
+    snapshots.close();
   });
 });
 

@@ -4,6 +4,8 @@ import { type RoutingSnapshot, routingSnapshot } from './repo.js';
 
 /** Events after which a workspace's routing inputs may have changed. */
 const CHANGES: ReadonlySet<ChatEvent['kind']> = new Set(['contact', 'assigned', 'presence', 'signed-out']);
+/** How long a workspace's snapshot is kept current after a new chat last asked for it (ms). */
+const KEEP_MS = 10 * 60_000;
 
 /**
  * The routing inputs of the workspaces new chats come to, read again after every change this process
@@ -14,12 +16,19 @@ const CHANGES: ReadonlySet<ChatEvent['kind']> = new Set(['contact', 'assigned', 
  * during a read ask for one more after it. None while `busy` (a routing pass of the workspace is
  * under way here: what it writes would make the read stale at once, and a burst of new chats, each
  * announced, kept a read going back to back); `idle` says when to catch up.
+ *
+ * A workspace no new chat has asked about for `keepMs` is let go at its next change: no read of
+ * its operators after every change for as long as the process lives, and no entry kept for it. The
+ * next new chat finds no snapshot, as the first did, and is routed by reading.
  */
 export function createSnapshots(deps: {
   db: Db;
   bus: EventBus;
   busy: (workspaceId: string) => boolean;
   log?: { warn(obj: object, msg?: string): void };
+  keepMs?: number;
+  /** Milliseconds on any steady clock (tests move it). */
+  now?: () => number;
 }) {
   interface Entry {
     /** Changes heard so far. */
@@ -28,13 +37,25 @@ export function createSnapshots(deps: {
     snapshot: RoutingSnapshot | null;
     readAt: number;
     reading: boolean;
+    /** When a new chat last asked for it (`now`). */
+    askedAt: number;
   }
   const entries = new Map<string, Entry>();
+  const keepMs = deps.keepMs ?? KEEP_MS;
+  const now = deps.now ?? (() => performance.now());
   let closed = false;
+
+  /** The workspace's entry, unless no new chat asked for it for too long: then it is let go. */
+  const kept = (workspaceId: string): Entry | undefined => {
+    const entry = entries.get(workspaceId);
+    if (!entry || now() - entry.askedAt <= keepMs) return entry;
+    entries.delete(workspaceId); // a read under way finishes into the entry let go
+    return undefined;
+  };
 
   const unsubscribe = deps.bus.subscribe((e) => {
     if (!CHANGES.has(e.kind)) return;
-    const entry = entries.get(e.workspaceId);
+    const entry = kept(e.workspaceId);
     if (!entry) return;
     entry.changes++;
     void read(e.workspaceId, entry);
@@ -64,20 +85,21 @@ export function createSnapshots(deps: {
      * workspace's snapshots are kept from now on.
      */
     current(workspaceId: string): RoutingSnapshot | null {
-      const entry = entries.get(workspaceId);
+      const entry = kept(workspaceId);
       if (!entry) {
-        const made: Entry = { changes: 1, snapshot: null, readAt: 0, reading: false };
+        const made: Entry = { changes: 1, snapshot: null, readAt: 0, reading: false, askedAt: now() };
         entries.set(workspaceId, made);
         void read(workspaceId, made);
         return null;
       }
+      entry.askedAt = now();
       if (entry.readAt === entry.changes) return entry.snapshot;
       void read(workspaceId, entry); // a read that failed is tried again here
       return null;
     },
     /** No longer `busy`: a snapshot that missed changes meanwhile is read again. */
     idle(workspaceId: string) {
-      const entry = entries.get(workspaceId);
+      const entry = kept(workspaceId);
       if (entry) void read(workspaceId, entry);
     },
     close() {
