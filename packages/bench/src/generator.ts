@@ -12,6 +12,7 @@ import { request } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { PROTOCOL_VERSION } from '@parley/protocol';
 import { WebSocket } from 'ws';
+import { paced } from './pace.js';
 import { type WalTotals, walReader } from './pg.js';
 import { cpuMs, percentiles, postgresCpuMs, rssBytes } from './proc.js';
 
@@ -514,45 +515,43 @@ async function main(): Promise<GeneratorResult> {
   let churnCount = 0;
   let churnInFlight = 0;
 
-  await timed('load', async () => {
-    while (now() < end) {
-      const t = now();
-      if (cpu0 === null && t >= warmEnd) {
-        cpu0 = cpuMs(config.serverPid);
-        pg0 = config.postgresCpu ? postgresCpuMs() : 0;
-        gen0 = process.cpuUsage();
-        wal0 = await readWal();
-        loop.enable();
-      }
-      const due = Math.floor(((t - tStart) / 1000) * visitorRate) - issued;
-      for (let k = 0; k < due; k++) {
-        issued++;
-        let v: Visitor | undefined;
-        for (let scan = 0; scan < chatting.length; scan++) {
-          const c = chatting[rr++ % chatting.length]!;
-          if (c.outstanding < MAX_OUTSTANDING && c.allow()) {
-            v = c;
-            break;
-          }
+  /** The window's first figures; the WAL's is read while the sends go on (`paced`). */
+  const beginWindow = async () => {
+    cpu0 = cpuMs(config.serverPid);
+    pg0 = config.postgresCpu ? postgresCpuMs() : 0;
+    gen0 = process.cpuUsage();
+    loop.enable();
+    wal0 = await readWal();
+  };
+  const tick = (t: number) => {
+    const due = Math.floor(((t - tStart) / 1000) * visitorRate) - issued;
+    for (let k = 0; k < due; k++) {
+      issued++;
+      let v: Visitor | undefined;
+      for (let scan = 0; scan < chatting.length; scan++) {
+        const c = chatting[rr++ % chatting.length]!;
+        if (c.outstanding < MAX_OUTSTANDING && c.allow()) {
+          v = c;
+          break;
         }
-        if (!v) {
-          skippedSends++;
-          continue;
-        }
-        const clientId = `v${v.index}_${++v.sends}`;
-        v.outstanding++;
-        if (inWindow(t)) sentInWindow++;
-        sent.set(clientId, { at: now(), inWindow: inWindow(t), acked: false, reachedOperator: false });
-        v.ws.send(JSON.stringify({ type: 'send', clientId, body: BODY }));
       }
-      const churnDue = Math.floor(((t - tStart) / 1000) * config.churnPerSecond) - churnCount;
-      for (let k = 0; k < churnDue && churnInFlight < 20; k++) {
-        churnInFlight++;
-        churns.push(churn(churnCount++).finally(() => churnInFlight--));
+      if (!v) {
+        skippedSends++;
+        continue;
       }
-      await sleep(2);
+      const clientId = `v${v.index}_${++v.sends}`;
+      v.outstanding++;
+      if (inWindow(t)) sentInWindow++;
+      sent.set(clientId, { at: now(), inWindow: inWindow(t), acked: false, reachedOperator: false });
+      v.ws.send(JSON.stringify({ type: 'send', clientId, body: BODY }));
     }
-  });
+    const churnDue = Math.floor(((t - tStart) / 1000) * config.churnPerSecond) - churnCount;
+    for (let k = 0; k < churnDue && churnInFlight < 20; k++) {
+      churnInFlight++;
+      churns.push(churn(churnCount++).finally(() => churnInFlight--));
+    }
+  };
+  await timed('load', () => paced({ end, everyMs: 2, tick, edge: { at: warmEnd, begin: beginWindow } }));
   const cpu1 = cpuMs(config.serverPid);
   const pg1 = config.postgresCpu ? postgresCpuMs() : 0;
   const gen = process.cpuUsage(gen0);
