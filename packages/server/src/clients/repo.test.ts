@@ -612,7 +612,7 @@ describe('a new chat (the chat service with this hook)', () => {
 
   // A new chat's queued card went to every operator of the workspace, and the card read again
   // after its assignment went to all of them a moment later: with 200 operators online, 400
-  // frames and a database read for every new chat, a quarter of the server's socket writes under
+  // frames and a database read for every new chat, over a fifth of the server's socket writes under
   // the bench's load (BENCHMARKS.md, twenty-first session).
   it('gives the inbox one card per new chat, as the pass that stored it left it', async () => {
     const t = await tenant();
