@@ -82,7 +82,7 @@ export function createSnapshots(deps: {
   return {
     /**
      * The workspace's snapshot if no change was heard since its read began; else null, and the
-     * workspace's snapshots are kept from now on.
+     * workspace's snapshots are kept from now on. Either way, asking keeps them (`keepMs`).
      */
     current(workspaceId: string): RoutingSnapshot | null {
       const entry = kept(workspaceId);
