@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The load's clock: calls `tick(now)` every `everyMs` until `end` (both on `performance.now()`).

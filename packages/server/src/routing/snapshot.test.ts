@@ -75,6 +75,22 @@ async function workspace(db: Db, strategy: 'least_busy' | 'round_robin' = 'least
   return { ws: ws!.id, site: site!.id, bus, router, hows, operator, newChat, assigneeOf, snapshotRead };
 }
 
+/** `db` with its calls of `method` counted in `calls`. */
+function counting(db: Db, method: 'select' | 'transaction') {
+  const counter = { calls: 0, db };
+  counter.db = new Proxy(db, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (key !== method || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        counter.calls++;
+        return value.apply(target, args);
+      };
+    },
+  });
+  return counter;
+}
+
 const announce = (bus: EventBus, workspaceId: string, userId: string) =>
   bus.publish({ kind: 'presence', workspaceId, userId, status: 'online' });
 
@@ -229,23 +245,13 @@ describe("a new chat decided on the workspace's snapshot", () => {
   it("counts a start that finds the visitor's conversation open as no new chat, and runs no second pass", async () => {
     const { db } = database;
     // Every routing pass is a transaction: count them.
-    let passes = 0;
-    const counted = new Proxy(db, {
-      get(target, key, receiver) {
-        const value: unknown = Reflect.get(target, key, receiver);
-        if (key !== 'transaction' || typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          passes++;
-          return value.apply(target, args);
-        };
-      },
-    });
-    const w = await workspace(counted);
+    const passes = counting(db, 'transaction');
+    const w = await workspace(passes.db);
     await w.operator('Anna');
     const open = await w.newChat();
     await w.snapshotRead();
     expect(w.hows).toEqual(['read']);
-    passes = 0;
+    passes.calls = 0;
     // As the chat service's statement does for a visitor who starts again: it makes no new contact
     // and returns the open one; `stored` says so (`null`). The snapshot has Anna free for the
     // chat it expected, so the pass decides on it and its check finds no such contact.
@@ -258,7 +264,7 @@ describe("a new chat decided on the workspace's snapshot", () => {
     );
     await again;
     expect(w.hows).toEqual(['read']); // not `snapshot_stale`
-    expect(passes).toBe(1); // no pass that reads after it
+    expect(passes.calls).toBe(1); // no pass that reads after it
     expect(w.router.snapshot(w.ws)).not.toBeNull(); // nothing changed: the snapshot still holds
   });
 });
@@ -270,21 +276,11 @@ describe("the workspaces' snapshots", () => {
     const { db } = database;
     const w = await workspace(db);
     await w.operator('Anna');
-    let reads = 0;
-    const counted = new Proxy(db, {
-      get(target, key, receiver) {
-        const value: unknown = Reflect.get(target, key, receiver);
-        if (key !== 'select' || typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          reads++;
-          return value.apply(target, args);
-        };
-      },
-    });
+    const reads = counting(db, 'select');
     const bus = createLocalBus();
     let now = 0;
     const snapshots = createSnapshots({
-      db: counted,
+      db: reads.db,
       bus,
       busy: () => false,
       keepMs: 60_000,
@@ -293,20 +289,20 @@ describe("the workspaces' snapshots", () => {
     const current = () => snapshots.current(w.ws);
     expect(current()).toBeNull(); // the first ask starts the first read
     await expect.poll(current).not.toBeNull();
-    expect(reads).toBe(1);
+    expect(reads.calls).toBe(1);
     now += 59_000; // asked about within the minute: kept current
     announce(bus, w.ws, randomUUID());
     expect(current()).toBeNull();
     await expect.poll(current).not.toBeNull();
-    expect(reads).toBe(2);
+    expect(reads.calls).toBe(2);
     now += 60_001; // then a minute and more without a new chat: the next change is not read
     announce(bus, w.ws, randomUUID());
     await new Promise((r) => setTimeout(r, 100));
-    expect(reads).toBe(2);
+    expect(reads.calls).toBe(2);
     // The next new chat finds none, as the first did, and the workspace is kept again.
     expect(current()).toBeNull();
     await expect.poll(current).not.toBeNull();
-    expect(reads).toBe(3);
+    expect(reads.calls).toBe(3);
     snapshots.close();
   });
 });
