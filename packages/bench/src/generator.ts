@@ -54,6 +54,8 @@ export interface GeneratorResult {
   toOperator: (number | null)[];
   /** Visitor → operator → visitor, ms. */
   roundTrip: (number | null)[];
+  /** Operator → visitor (the reply, from the operator's send), ms. */
+  toVisitor: (number | null)[];
   /** `start` → `assigned` of chats opened during the window, ms (p50, p99). */
   assignUnderLoad: (number | null)[];
   assignUnderLoadCount: number;
@@ -203,12 +205,16 @@ interface Sent {
   inWindow: boolean;
   acked: boolean;
   reachedOperator: boolean;
+  /** When its operator sent the reply (0: not yet). */
+  repliedAt: number;
 }
 const sent = new Map<string, Sent>();
 const toOperator: number[] = [];
 /** [send time (epoch ms), latency] per window message, for `--timeline` only. */
 const timeline: [number, number][] = [];
 const roundTrip: number[] = [];
+/** Operator → visitor: the reply's way back, from the operator's send. */
+const toVisitor: number[] = [];
 let window: { start: number; end: number } | null = null;
 let ackedInWindow = 0;
 let foreignFrames = 0;
@@ -279,6 +285,7 @@ async function connectOperator(i: number): Promise<void> {
         sent.delete(f.message.clientId);
         return;
       }
+      s.repliedAt = now();
       op!.ws.send(
         JSON.stringify({
           type: 'send',
@@ -358,7 +365,11 @@ function onVisitorFrame(v: Visitor, raw: string) {
     const key = f.message.clientId.slice(1);
     const s = sent.get(key);
     if (s) {
-      if (s.inWindow) roundTrip.push(now() - s.at);
+      if (s.inWindow) {
+        const at = now();
+        roundTrip.push(at - s.at);
+        toVisitor.push(at - s.repliedAt);
+      }
       sent.delete(key);
     }
   } else if (f.type === 'error') {
@@ -542,7 +553,13 @@ async function main(): Promise<GeneratorResult> {
       const clientId = `v${v.index}_${++v.sends}`;
       v.outstanding++;
       if (inWindow(t)) sentInWindow++;
-      sent.set(clientId, { at: now(), inWindow: inWindow(t), acked: false, reachedOperator: false });
+      sent.set(clientId, {
+        at: now(),
+        inWindow: inWindow(t),
+        acked: false,
+        reachedOperator: false,
+        repliedAt: 0,
+      });
       v.ws.send(JSON.stringify({ type: 'send', clientId, body: BODY }));
     }
     const churnDue = Math.floor(((t - tStart) / 1000) * config.churnPerSecond) - churnCount;
@@ -600,6 +617,7 @@ async function main(): Promise<GeneratorResult> {
     sentInWindow,
     toOperator: percentiles(toOperator, [50, 95, 99]),
     roundTrip: percentiles(roundTrip, [50, 95, 99]),
+    toVisitor: percentiles(toVisitor, [50, 95, 99]),
     assignUnderLoad: percentiles(assignUnderLoad, [50, 99]),
     assignUnderLoadCount: assignUnderLoad.length,
     assignRamp: percentiles(assignRamp, [50, 99]),

@@ -12,6 +12,7 @@ import { bundleSizes, formatSizes } from './sizes.js';
 import { formatTable } from './table.js';
 import { releaseAll } from './targets.js';
 import { formatTimeline } from './timeline.js';
+import { formatVerdicts, judge, missed } from './verdict.js';
 
 const USAGE = `Usage: pnpm bench [options]
   --visitors N     chatting visitors (default ${DEFAULTS.visitors})
@@ -29,6 +30,7 @@ const USAGE = `Usage: pnpm bench [options]
   --timeline DIR   record every window message's send time and latency, and each server's garbage
                    collections and event-loop gaps, into DIR; print which slow messages met which
   --json FILE      also write the raw results as JSON
+  --check          exit 1 when a target the run speaks to is missed (the table says which)
   --sizes-only     print the bundle sizes (widget, inbox) and stop`;
 
 const { values } = parseArgs({
@@ -49,6 +51,7 @@ const { values } = parseArgs({
     timeline: { type: 'string' },
     json: { type: 'string' },
     'sizes-only': { type: 'boolean' },
+    check: { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
@@ -100,7 +103,7 @@ if (opts.operators * 50 < opts.visitors + 20) {
 const sizes = bundleSizes(join(import.meta.dirname, '..', '..', '..'));
 console.log(`Bundle sizes (gzip -9 of the built files)\n\n${formatSizes(sizes.rows)}\n`);
 for (const m of sizes.missing) console.log(`not built, not measured: ${m}`);
-if (values['sizes-only']) process.exit(0);
+if (values['sizes-only']) process.exit(values.check && missed(judge([], sizes.rows)).length > 0 ? 1 : 0);
 
 // The servers and the generator run in sessions of their own (proc.ts), out of reach of the
 // terminal's Ctrl-C: the bench stops them itself, then drops the database and the folder the
@@ -140,6 +143,17 @@ console.log(
 console.log(formatTable(run.measured));
 for (const m of run.measured) if (m.timeline) console.log(`\n${formatTimeline(m.target, m.timeline)}`);
 for (const s of run.skipped) console.log(`skipped: ${s}`);
-if (values.json)
-  writeFileSync(values.json, JSON.stringify({ started, opts: { ...opts, log: undefined }, ...run }, null, 2));
+const verdicts = judge(run.measured, sizes.rows);
+console.log(`\nAgainst the issue's targets\n\n${formatVerdicts(verdicts)}`);
+if (values.json) {
+  const raw = { started, opts: { ...opts, log: undefined }, ...run, verdicts };
+  writeFileSync(values.json, JSON.stringify(raw, null, 2));
+}
+const misses = missed(verdicts);
+if (values.check && misses.length > 0) {
+  console.log(
+    `\nmissed: ${misses.map((v) => `${v.target} (${v.where}: ${v.figure}, ${v.limit})`).join('; ')}`,
+  );
+  process.exit(1);
+}
 process.exit(0);

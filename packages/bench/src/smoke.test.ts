@@ -36,9 +36,16 @@ describe('bench smoke run', () => {
       expect(result.connectedVisitors, target).toBe(26);
       expect(result.operators, target).toBe(2);
       expect(result.deliveredPerSecond, target).toBeGreaterThan(0);
-      for (const p of [...result.toOperator, ...result.roundTrip, ...result.assignRamp]) {
+      for (const p of [
+        ...result.toOperator,
+        ...result.toVisitor,
+        ...result.roundTrip,
+        ...result.assignRamp,
+      ]) {
         expect(Number.isFinite(p), `${target}: ${JSON.stringify(result)}`).toBe(true);
       }
+      // The reply's way back is the round trip's second half.
+      expect(result.toVisitor[0]!, target).toBeLessThan(result.roundTrip[0]!);
       expect(result.assignUnderLoadCount, target).toBeGreaterThan(0);
       expect(result.rssPerIdleSocket, target).not.toBeNull();
       expect(result.serverCpuPer1k, target).toBeGreaterThan(0);

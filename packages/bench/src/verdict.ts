@@ -1,0 +1,171 @@
+/**
+ * The run against the issue's targets: each figure beside its limit, met or missed, or why it was not
+ * judged (a load lighter than the targets', no baseline to compare with). `pnpm bench --check` exits 1
+ * when a judged target is missed.
+ */
+import type { SizeRow } from './sizes.js';
+import type { Measured } from './table.js';
+
+/** The load the latency targets are set for: 10,000 connected visitors, 200 operators, 5,000 msg/s. */
+export const TARGET_LOAD = { connectedVisitors: 10_000, operators: 200, rate: 5_000 } as const;
+
+export const LIMITS = {
+  throughputRatio: 0.5,
+  oneWayP99Ms: 25,
+  assignedP99Ms: 20,
+  idleSocketBytes: 16 * 1024,
+} as const;
+
+export interface Verdict {
+  target: string;
+  /** Which column of the table (a Parley server), or 'bundles'. */
+  where: string;
+  figure: string;
+  limit: string;
+  /** 'met', 'missed', or the reason it was not judged. */
+  outcome: 'met' | 'missed' | { notJudged: string };
+  /** What the outcome does not say by itself. */
+  note?: string;
+}
+
+const RELAY = 'bare ws relay';
+const POSTGRES = /postgres/i;
+
+const num = (v: number | null | undefined, digits: number) =>
+  v === null || v === undefined || !Number.isFinite(v) ? null : v.toFixed(digits);
+
+function limited(
+  target: string,
+  where: string,
+  value: number | null | undefined,
+  limit: number,
+  unit: string,
+  digits: number,
+  atMost: boolean,
+  notJudged: string | null,
+): Verdict {
+  const shown = num(value, digits);
+  const limitText = `${atMost ? '≤' : '≥'} ${limit}${unit}`;
+  if (notJudged)
+    return {
+      target,
+      where,
+      figure: shown ? `${shown}${unit}` : '—',
+      limit: limitText,
+      outcome: { notJudged },
+    };
+  if (shown === null || value === null || value === undefined) {
+    return { target, where, figure: '—', limit: limitText, outcome: { notJudged: 'not measured' } };
+  }
+  const met = atMost ? value <= limit : value >= limit;
+  return { target, where, figure: `${shown}${unit}`, limit: limitText, outcome: met ? 'met' : 'missed' };
+}
+
+/** Why a run's latencies do not speak to the targets, or null when its load is the targets' or heavier. */
+function lighterLoad(m: Measured): string | null {
+  const r = m.result;
+  const short: string[] = [];
+  if (r.connectedVisitors < TARGET_LOAD.connectedVisitors) short.push(`${r.connectedVisitors} visitors`);
+  if (r.operators < TARGET_LOAD.operators) short.push(`${r.operators} operators`);
+  if (r.targetRate < TARGET_LOAD.rate) short.push(`${r.targetRate} msg/s`);
+  if (short.length === 0) return null;
+  return `below the targets' load in ${short.join(', ')} (the targets: ${TARGET_LOAD.connectedVisitors} visitors, ${TARGET_LOAD.operators} operators, ${TARGET_LOAD.rate} msg/s)`;
+}
+
+/** Every target the run speaks to. Latencies are judged on PostgreSQL, the database the issue sets them for. */
+export function judge(measured: Measured[], sizes: SizeRow[]): Verdict[] {
+  const verdicts: Verdict[] = [];
+  const relay = measured.find((m) => m.target === RELAY);
+  for (const m of measured) {
+    if (m === relay) continue;
+    const r = m.result;
+    const ratio =
+      relay && relay.result.deliveredPerSecond > 0
+        ? r.deliveredPerSecond / relay.result.deliveredPerSecond
+        : null;
+    const throughput = limited(
+      'persisted throughput ÷ the bare relay’s',
+      m.target,
+      ratio,
+      LIMITS.throughputRatio,
+      '',
+      2,
+      false,
+      relay ? null : 'no baseline in this run (--no-baseline)',
+    );
+    // Below both servers' capacity the ratio is 1 whatever the capacities are.
+    const carried = (x: Measured) => x.result.deliveredPerSecond >= 0.98 * x.result.targetRate;
+    if (relay && carried(relay) && carried(m)) {
+      throughput.note = 'both carried the offered rate; a higher --rate compares their capacities';
+    }
+    verdicts.push(throughput);
+    const latencyNotJudged = POSTGRES.test(m.target)
+      ? lighterLoad(m)
+      : 'the latency targets are set for PostgreSQL beside the server';
+    // End to end, each way: the visitor's message to the operator, the operator's reply back.
+    verdicts.push(
+      limited(
+        'visitor → operator p99',
+        m.target,
+        r.toOperator[2],
+        LIMITS.oneWayP99Ms,
+        ' ms',
+        1,
+        true,
+        latencyNotJudged,
+      ),
+      limited(
+        'operator → visitor p99',
+        m.target,
+        r.toVisitor[2],
+        LIMITS.oneWayP99Ms,
+        ' ms',
+        1,
+        true,
+        latencyNotJudged,
+      ),
+    );
+    verdicts.push(
+      limited(
+        'new chat → assigned p99, under load',
+        m.target,
+        r.assignUnderLoad[1],
+        LIMITS.assignedP99Ms,
+        ' ms',
+        1,
+        true,
+        latencyNotJudged ?? (r.assignUnderLoadCount === 0 ? 'no new chat timed (--churn 0)' : null),
+      ),
+    );
+    const kib = r.rssPerIdleSocket === null ? null : r.rssPerIdleSocket / 1024;
+    verdicts.push(
+      limited(
+        'server memory per idle visitor socket',
+        m.target,
+        kib,
+        LIMITS.idleSocketBytes / 1024,
+        ' KiB',
+        1,
+        true,
+        null,
+      ),
+    );
+  }
+  for (const s of sizes) {
+    if (s.budget === null) continue;
+    verdicts.push(limited(s.what, 'bundles', s.gzip, s.budget, ' B', 0, true, null));
+  }
+  return verdicts;
+}
+
+export const missed = (verdicts: Verdict[]) => verdicts.filter((v) => v.outcome === 'missed');
+
+export function formatVerdicts(verdicts: Verdict[]): string {
+  const lines = ['| target | where | figure | limit | |', '| --- | --- | ---: | ---: | --- |'];
+  for (const v of verdicts) {
+    const judged = typeof v.outcome === 'string' ? v.outcome : `not judged: ${v.outcome.notJudged}`;
+    const outcome = v.note ? `${judged} (${v.note})` : judged;
+    lines.push(`| ${v.target} | ${v.where} | ${v.figure} | ${v.limit} | ${outcome} |`);
+  }
+  return lines.join('\n');
+}
