@@ -4,6 +4,7 @@
  * Always on PostgreSQL (PGlite is single-process): DATABASE_URL when set, else the machine's `test`.
  */
 import {
+  CloseCode,
   type ContactSummary,
   type OperatorInbound,
   type OperatorOutbound,
@@ -548,21 +549,100 @@ describe('two server processes on one PostgreSQL', () => {
     }
   });
 
+  it('when a process may have missed events, its chatting sockets reconnect and read what they missed; idle ones stay', async () => {
+    await sql.unsafe(`update contacts set status = 'abandoned', closed_at = now() where status = 'queued'`);
+    await sql.unsafe(`update users set status = 'offline' where role = 'operator'`);
+    const op = await createOperator(3, b);
+    const operator = await operatorSocket(op);
+    await goOnline(operator, op, 'own presence');
+    const visitor = await visitorSocket(a);
+    cleanup.add('resync visitor socket', () => visitor.close());
+    const welcome = await visitor.waitFor('welcome', ofType('welcome'));
+    visitor.send({ type: 'start', answers: { name: 'Ada Lovelace', email: 'ada@example.com' } });
+    const { contactId } = await visitor.waitFor('assigned', ofType('assigned'));
+    const idle = await visitorSocket(a);
+    cleanup.add('idle visitor socket', () => idle.close());
+    visitor.send({ type: 'send', clientId: clientId(), body: 'before the loss' });
+    const before = await operator.waitFor(
+      'the first message on B',
+      ofType('message', (f) => f.message.body === 'before the loss'),
+    );
+
+    // A message committed by a process whose NOTIFY never reached the others: stored, never heard.
+    const [lost] = await sql.unsafe<{ seq: number }>(
+      `with c as (update contacts set last_seq = last_seq + 1, last_message_at = now() where id = $1 returning last_seq)
+       insert into messages (contact_id, seq, author_kind, author_name, body)
+       select $1, last_seq, 'visitor', 'Ada Lovelace', 'stored while the events were lost' from c returning seq`,
+      [contactId],
+    );
+    expect(lost!.seq).toBe(before.message.seq + 1);
+    // Another publisher's packets, 1 then 3: both processes see that its packet 2 never came.
+    await sql.unsafe(`select pg_notify('parley_events', p) from unnest($1::text[]) as p`, [
+      ['p2|7ffffff0|1|1|1|[]', 'p2|7ffffff0|3|1|1|[]'],
+    ]);
+
+    // 1. Both processes ask their chatting sockets to reconnect (the operator's on B, the visitor's on A).
+    expect(await operator.closed).toMatchObject({ code: CloseCode.Resync });
+    expect(await visitor.closed).toMatchObject({ code: CloseCode.Resync });
+    // 2. The idle visitor follows no conversation: it missed nothing and stays.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(idle.open).toBe(true);
+
+    // 3. The operator reconnects as the inbox does: ready lists the conversation as it is now, and
+    // resuming after the last message it had brings the one it never heard of.
+    const again = await operatorSocket(op);
+    const ready = again.frames.find((r) => r.frame.type === 'ready')!.frame as Extract<
+      OperatorOutbound,
+      { type: 'ready' }
+    >;
+    expect(ready.contacts.find((c) => c.id === contactId)?.lastSeq).toBe(lost!.seq);
+    again.send({ type: 'resume', contactId, afterSeq: before.message.seq });
+    const missed = await again.waitFor(
+      'the lost message on B',
+      ofType('message', (f) => f.message.contactId === contactId && f.message.seq === lost!.seq),
+    );
+    expect(missed.message.body).toBe('stored while the events were lost');
+
+    // 4. So does the visitor, as the widget does: hello with its token, resume after its last message.
+    const back = await FrameSocket.open<VisitorOutbound, VisitorInbound>(
+      `${wsUrl(a)}/ws/visitor?site=${a.siteKey}`,
+      {
+        origin: `http://localhost:${a.port}`,
+      },
+    );
+    cleanup.add('visitor socket after the resync', () => back.close());
+    back.send({
+      type: 'hello',
+      v: PROTOCOL_VERSION,
+      token: welcome.token,
+      page: { url: `${a.url}/shop`, title: 'Shop' },
+    });
+    const rewelcome = await back.waitFor('welcome again', ofType('welcome'));
+    expect(rewelcome.contact).toMatchObject({ id: contactId, lastSeq: lost!.seq });
+    back.send({ type: 'resume', contactId, afterSeq: before.message.seq });
+    await back.waitFor(
+      'the lost message on A',
+      ofType('message', (f) => f.message.seq === lost!.seq),
+    );
+    again.send({ type: 'close', contactId });
+    again.send({ type: 'status', status: 'offline' });
+    await again.close();
+  });
+
   it('both keep running when PostgreSQL ends every connection they have, and chats flow across them again', async () => {
     // Nobody waits ahead of this test's visitor: the storm may leave chats queued (its visitors are
     // gone; the server abandons such chats after two minutes), and they filled this operator's slots.
     await sql.unsafe(`update contacts set status = 'abandoned', closed_at = now() where status = 'queued'`);
     const op = await createOperator(3, b);
-    const operator = await operatorSocket(op);
-    cleanup.add('operator socket after the outage', () => operator.close());
-    await goOnline(operator, op, 'own presence');
+    const before = await operatorSocket(op);
+    await goOnline(before, op, 'own presence');
     // Only this operator takes chats (the storm's may still be online).
     await sql.unsafe(`update users set status = 'offline' where role = 'operator' and id <> $1`, [op.id]);
 
     // A restart of PostgreSQL, or an administrator: every backend of both processes ends, the LISTEN
     // connections and the advisory locks that tell each process the other is there with them. Work
     // is under way on B meanwhile: each status change runs a routing pass in a transaction.
-    for (let i = 0; i < 20; i++) operator.send({ type: 'status', status: i % 2 ? 'online' : 'away' });
+    for (let i = 0; i < 20; i++) before.send({ type: 'status', status: i % 2 ? 'online' : 'away' });
     await new Promise((r) => setTimeout(r, 5));
     const ended = await sql.unsafe(
       'select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
@@ -586,8 +666,12 @@ describe('two server processes on one PostgreSQL', () => {
       { timeoutMs: 20_000, intervalMs: 200, detail: () => `${a.proc.output()}\n${b.proc.output()}` },
     );
 
-    // The operator's socket still answers: the frames sent into the outage got their answers or
-    // their errors, and none holds up the next (a ROLLBACK on the reset connection once did, forever).
+    // B's events from A were lost while it did not listen: it asks the operator's socket to
+    // reconnect, as the inbox then does. The new socket answers: nothing B sent into the outage holds
+    // up what comes after (a ROLLBACK on the reset connection once did, forever).
+    expect(await before.closed).toMatchObject({ code: CloseCode.Resync });
+    const operator = await operatorSocket(op);
+    cleanup.add('operator socket after the outage', () => operator.close());
     await goOnline(operator, op, 'own presence after the outage');
 
     // A new chat on A goes to the operator on B, and messages cross both ways. Each process learns

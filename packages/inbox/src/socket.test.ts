@@ -101,6 +101,16 @@ describe('connectOperator', () => {
     expect(h.sockets).toHaveLength(4);
   });
 
+  it('reconnects after a resync close (4012): the server may have missed events, and ready brings them', () => {
+    const h = harness();
+    h.sockets[0]!.open();
+    h.sockets[0]!.drop(CloseCode.Resync);
+    expect(h.unauthorized()).toBe(0);
+    expect(h.timers.map((t) => t.ms)).toEqual([500]);
+    h.timers[0]!.fn();
+    expect(h.sockets).toHaveLength(2);
+  });
+
   it('stops and reports on 4003 (not logged in)', () => {
     const h = harness();
     h.sockets[0]!.drop(CloseCode.Unauthorized);

@@ -78,6 +78,11 @@ export const CloseCode = {
   Flood: 4029,
   /** The protocol version in `hello` is not supported. */
   UnsupportedVersion: 4010,
+  /**
+   * Events for this socket may have been missed (the server's link to the other server processes
+   * dropped for a moment): reconnect, and resume from the last seq, as after any other drop.
+   */
+  Resync: 4012,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -43,7 +43,13 @@ interface Logged {
 
 /** A bus on its own client (own pool, own LISTEN connection), recording what it logs and hears. */
 async function node(
-  opts: { channel?: string; maxPayloadBytes?: number; membersEveryMs?: number; joinTimeoutMs?: number } = {},
+  opts: {
+    channel?: string;
+    maxPayloadBytes?: number;
+    membersEveryMs?: number;
+    joinTimeoutMs?: number;
+    missedEveryMs?: number;
+  } = {},
 ) {
   const sql = postgres(url, { max: 2, onnotice: () => {} });
   clients.push(sql);
@@ -57,8 +63,11 @@ async function node(
   buses.push(bus);
   const heard: ChatEvent[] = [];
   bus.subscribe((e) => heard.push(e));
+  /** When `onMissed` told this process that events were lost (ms, performance.now()). */
+  const missed: number[] = [];
+  bus.onMissed(() => missed.push(performance.now()));
   await bus.start();
-  return { sql, bus, heard, logs };
+  return { sql, bus, heard, logs, missed };
 }
 
 const typing = (n: number): ChatEvent => ({
@@ -228,6 +237,69 @@ describe('the PostgreSQL event bus', () => {
     // Nothing published after the reconnect is out of order.
     const later = b.heard.slice(1).map((e) => (e.kind === 'typing' ? Number(e.contactId.slice(2)) : -1));
     expect(later).toEqual([...later].sort((x, y) => x - y));
+    // Both were told, once each, that events may have been lost: the gap a's packets show b
+    // afterwards is the same loss, not a second one.
+    expect(a.missed).toHaveLength(1);
+    expect(b.missed).toHaveLength(1);
+  });
+
+  it('is not told of missed events when it listens again alone: nobody else published', async () => {
+    const a = await node({ channel: 'alone_relisten_test' });
+    await a.sql`select pg_terminate_backend(pid) from pg_stat_activity
+      where datname = current_database() and query ilike 'listen%alone_relisten_test%'`;
+    await until('a logs the re-LISTEN', () => a.logs.some((l) => l.msg.includes('re-established')));
+    expect(a.missed).toEqual([]);
+  });
+
+  /** Notifications as another publisher would send them: `p2|origin|seq|part|parts|data`. */
+  const forge = (sql: Sql, channel: string, ...payloads: string[]) =>
+    sql`select pg_notify(${channel}, p) from unnest(${payloads}::text[]) as p`;
+  const events = (...es: ChatEvent[]) => JSON.stringify(es);
+
+  it("is told when another publisher's seqs skip (its NOTIFY failed) and when an event's parts do not all arrive", async () => {
+    const b = await node({ channel: 'gap_test', missedEveryMs: 0 });
+    const sent = (n: number) => until(`b hears ${n}`, () => b.heard.length === n);
+    await forge(
+      b.sql,
+      'gap_test',
+      `p2|0000abcd|1|1|1|${events(typing(1))}`,
+      `p2|0000abcd|2|1|1|${events(typing(2))}`,
+    );
+    await sent(2);
+    expect(b.missed).toEqual([]);
+    // 3 never came.
+    await forge(b.sql, 'gap_test', `p2|0000abcd|4|1|1|${events(typing(4))}`);
+    await sent(3);
+    await until('b is told of the gap', () => b.missed.length === 1);
+    // 5 began in two parts, and its second never came: 6 begins instead.
+    const [head, tail] = [events(typing(5)).slice(0, 10), events(typing(5)).slice(10)];
+    await forge(b.sql, 'gap_test', `p2|0000abcd|5|1|2|${head}`, `p2|0000abcd|6|1|1|${events(typing(6))}`);
+    await sent(4);
+    await until('b is told of the incomplete event', () => b.missed.length === 2);
+    // The second part of 7, without its first.
+    await forge(b.sql, 'gap_test', `p2|0000abcd|7|2|2|${tail}`);
+    await until('b is told of the stray part', () => b.missed.length === 3);
+    expect(b.heard.map((e) => (e.kind === 'typing' ? e.contactId : e.kind))).toEqual([
+      'c-1',
+      'c-2',
+      'c-4',
+      'c-6',
+    ]);
+    // Bytes that are not our frame at all (another program on the channel) are no loss of ours.
+    await forge(b.sql, 'gap_test', 'hello', 'p2|0000abcd|x|1|1|[]');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(b.missed).toHaveLength(3);
+  });
+
+  it('tells of losses close together once now and once when the quiet time ends, not once each', async () => {
+    const b = await node({ channel: 'coalesce_test', missedEveryMs: 400 });
+    const gaps = [1, 3, 5, 7, 9].map((n) => `p2|0000beef|${n}|1|1|${events(typing(n))}`);
+    for (const g of gaps) await forge(b.sql, 'coalesce_test', g);
+    await until('b hears all five', () => b.heard.length === 5);
+    await until('b is told twice', () => b.missed.length === 2, 3_000);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(b.missed).toHaveLength(2);
+    expect(b.missed[1]! - b.missed[0]!).toBeGreaterThanOrEqual(390);
   });
 
   it('is quiet after close: no more deliveries from other processes', async () => {
@@ -330,6 +402,26 @@ describe('the processes on a channel', () => {
       a.bus.publish(typing(n++));
       return b.heard.length > 0;
     });
+  });
+
+  it('tells a process that was counted gone but was not of what it missed meanwhile', async () => {
+    const a = await node({ channel: 'gone_test', membersEveryMs: 50 });
+    const b = await node({ channel: 'gone_test', membersEveryMs: 50 });
+    a.bus.publish(typing(1));
+    await until('b hears a', () => b.heard.length === 1);
+    // b's lock is lost with its connection: a counts itself alone and sends nothing, though b listens.
+    const [lock] = await a.sql<
+      { pid: number }[]
+    >`select pid from pg_locks where locktype = 'advisory' and granted
+      and classid = ${lockSpace('gone_test')}::int::oid and objid = ${Number.parseInt(b.bus.origin, 16)}::int::oid`;
+    await a.sql`select pg_terminate_backend(${lock!.pid})`;
+    await until('a counts itself alone', () => a.bus.peers === 0);
+    a.bus.publish(typing(2)); // b never hears this one
+    await until('a counts b again', () => a.bus.peers === 1);
+    a.bus.publish(typing(3));
+    await until('b hears 3', () => b.heard.some((e) => same(e, typing(3))));
+    expect(b.heard).toEqual([typing(1), typing(3)]);
+    expect(b.missed).toHaveLength(1);
   });
 
   it('starts anyway, and says so, when another process does not answer its arrival', async () => {

@@ -38,6 +38,11 @@ export interface PgBusOptions {
   membersEveryMs?: number;
   /** How long `start` waits for the other processes to answer its arrival (ms). */
   joinTimeoutMs?: number;
+  /**
+   * Losses within this time of the last `onMissed` call are told once, at its end (ms): a link that
+   * keeps dropping makes the sockets reconnect every few seconds at most, not at every loss.
+   */
+  missedEveryMs?: number;
 }
 
 export const DEFAULT_CHANNEL = 'parley_events';
@@ -47,6 +52,7 @@ const FRAME_VERSION = 'p2';
 const CONTROL = 'p2c';
 /** NOTIFYs sent in one transaction at most (a burst of events becomes a few round trips). */
 const MAX_FRAMES_PER_FLUSH = 256;
+const MISSED_EVERY_MS = 5_000;
 
 /**
  * The event bus across processes: PostgreSQL LISTEN/NOTIFY.
@@ -71,9 +77,13 @@ const MAX_FRAMES_PER_FLUSH = 256;
  *   notifications in commit order, so every receiver sees one publisher's events in publish order.
  *   Events of different publishers interleave as their commits did; a socket that sees a message from
  *   two processes may get seqs out of order and resumes by seq, as after a reconnect.
- * - A lost LISTEN connection: postgres.js reconnects and re-LISTENs; events sent meanwhile are gone,
- *   which we log (the seq gap tells how many).
- * - Alone, a process sends nothing: one server (the usual deployment) paid a NOTIFY and its own echo
+ * - A lost LISTEN connection: postgres.js reconnects and re-LISTENs; events sent meanwhile are gone.
+ *   So are those of a publisher whose NOTIFY failed, which the receivers see as a gap in its seqs, and
+ *   an event whose parts did not all arrive. Each such loss is logged and told to `onMissed`'s
+ *   handlers (the sockets reconnect and resume from the database; see sockets/hub.ts), once for a
+ *   re-LISTEN and the gaps it leaves, and at most once per `missedEveryMs`.
+ * - Alone, a process sends nothing (but counts a seq per event, so a process it wrongly thought gone
+ *   sees the gap): one server (the usual deployment) paid a NOTIFY and its own echo
  *   for every event, about a tenth of its time at 5,000 messages a second (BENCHMARKS.md). Each
  *   process holds an advisory lock named by (channel, its origin) while it lives, so the processes on
  *   a channel are the holders of such locks; each counts them every few seconds. A process that
@@ -106,8 +116,44 @@ export function createPgBus(opts: PgBusOptions): PgBus {
   let unlisten: (() => Promise<void>) | null = null;
   let listens = 0;
 
-  /** Per remote publisher: the last seq delivered and the parts of an event being reassembled. */
-  const remotes = new Map<string, { last: number; partial: { seq: number; parts: string[] } | null }>();
+  /**
+   * Per remote publisher: the last seq delivered, the parts of an event being reassembled, and
+   * whether a re-LISTEN already told of what it lost since (its next gap is that same loss).
+   */
+  const remotes = new Map<
+    string,
+    { last: number; partial: { seq: number; parts: string[] } | null; relistened: boolean }
+  >();
+
+  const missedHandlers = new Set<() => void>();
+  const missedEveryMs = opts.missedEveryMs ?? MISSED_EVERY_MS;
+  let missedAt = Number.NEGATIVE_INFINITY;
+  let missedLater: ReturnType<typeof setTimeout> | null = null;
+  /** Tells the handlers that events were lost: now, or at the end of the quiet time after the last telling. */
+  function missed() {
+    if (closed || missedLater) return;
+    const wait = missedAt + missedEveryMs - performance.now();
+    if (wait > 0) {
+      missedLater = setTimeout(() => {
+        missedLater = null;
+        missed();
+      }, wait);
+      missedLater.unref?.();
+      return;
+    }
+    missedAt = performance.now();
+    for (const handler of missedHandlers) {
+      try {
+        handler();
+      } catch (err) {
+        log.error({ err }, 'event bus: a handler of missed events failed');
+      }
+    }
+  }
+  /** A loss seen in a publisher's packets: told unless its re-LISTEN told of it already. */
+  function lost(remote: { relistened: boolean }) {
+    if (!remote.relistened) missed();
+  }
 
   function deliver(event: ChatEvent) {
     for (const l of listeners) {
@@ -248,6 +294,16 @@ export function createPgBus(opts: PgBusOptions): PgBus {
     }
   }
 
+  /** Back after a lost LISTEN connection: its lock again, and a `join` the others answer as at start. */
+  async function rejoin(): Promise<void> {
+    try {
+      await takeLock();
+    } catch (err) {
+      log.warn({ err }, 'event bus: could not take its lock again; the next count will');
+    }
+    await control(`${CONTROL}|${origin}|join`);
+  }
+
   async function control(payload: string): Promise<void> {
     try {
       await sql`select pg_notify(${channel}, ${payload})`;
@@ -266,7 +322,7 @@ export function createPgBus(opts: PgBusOptions): PgBus {
     if (frame.origin === origin) return; // our own echo: delivered locally already
     let remote = remotes.get(frame.origin);
     if (!remote) {
-      remote = { last: frame.seq - 1, partial: null };
+      remote = { last: frame.seq - 1, partial: null, relistened: false };
       remotes.set(frame.origin, remote);
     }
     if (frame.seq <= remote.last) return; // a repeat
@@ -276,9 +332,10 @@ export function createPgBus(opts: PgBusOptions): PgBus {
       if (frame.seq !== remote.last + 1) {
         log.warn(
           { origin: frame.origin, missed: frame.seq - remote.last - 1 },
-          'event bus: events from another process were missed (LISTEN connection lost?)',
+          'event bus: events from another process were missed (LISTEN connection lost, or its NOTIFY failed)',
         );
       }
+      if (remote.partial || frame.seq !== remote.last + 1) lost(remote);
       remote.partial = { seq: frame.seq, parts: [] };
     }
     const partial = remote.partial;
@@ -287,8 +344,10 @@ export function createPgBus(opts: PgBusOptions): PgBus {
         { origin: frame.origin, seq: frame.seq, part: frame.part },
         'event bus: stray event part ignored',
       );
+      lost(remote);
       return;
     }
+    remote.relistened = false;
     partial.parts.push(frame.data);
     if (frame.part < frame.parts) return;
     remote.partial = null;
@@ -299,6 +358,7 @@ export function createPgBus(opts: PgBusOptions): PgBus {
       if (!Array.isArray(events)) throw new Error('not a list of events');
     } catch (err) {
       log.warn({ err, origin: frame.origin, seq: frame.seq }, 'event bus: unreadable events ignored');
+      missed();
       return;
     }
     for (const event of events) deliver(event);
@@ -313,7 +373,13 @@ export function createPgBus(opts: PgBusOptions): PgBus {
     },
     publish(event) {
       deliver(event);
-      if (closed || peers === 0) return;
+      if (closed) return;
+      if (peers === 0) {
+        // Sent to nobody: if another process was there after all (its lock's connection was reset,
+        // so the count missed it), the seq it never got shows it a gap when this process sends again.
+        seq++;
+        return;
+      }
       pending.push(JSON.stringify(event));
       flushing ??= flush().finally(() => {
         flushing = null;
@@ -323,15 +389,30 @@ export function createPgBus(opts: PgBusOptions): PgBus {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onMissed(handler) {
+      missedHandlers.add(handler);
+      return () => missedHandlers.delete(handler);
+    },
     async start() {
       const handle = await sql.listen(channel, onNotification, () => {
         // Called after every LISTEN, including the re-LISTEN after a lost connection.
         if (++listens === 1) return;
-        for (const r of remotes.values()) r.partial = null;
+        for (const r of remotes.values()) {
+          r.partial = null;
+          r.relistened = true;
+        }
+        // Alone and never having heard another process, there was nothing to miss.
+        const others = peers > 0 || remotes.size > 0;
         log.warn(
-          { channel },
-          'event bus: LISTEN connection re-established; events sent meanwhile were missed',
+          { channel, peers },
+          others
+            ? 'event bus: LISTEN connection re-established; events sent meanwhile were missed'
+            : 'event bus: LISTEN connection re-established',
         );
+        if (others) missed();
+        // Its lock may have gone with its connections, and the others count it gone until it is
+        // back: it announces itself now, so they send to it again from the moment they hear this.
+        void rejoin();
       });
       unlisten = handle.unlisten;
       await join();
@@ -342,6 +423,7 @@ export function createPgBus(opts: PgBusOptions): PgBus {
     async close() {
       closed = true;
       if (counting) clearInterval(counting);
+      if (missedLater) clearTimeout(missedLater);
       await flushing;
       await unlisten?.().catch((err: unknown) => log.warn({ err }, 'event bus: UNLISTEN failed'));
       unlisten = null;

@@ -52,6 +52,11 @@ export type Listener = (event: ChatEvent) => void;
 export interface EventBus {
   publish(event: ChatEvent): void;
   subscribe(listener: Listener): () => void;
+  /**
+   * Called when events published elsewhere may not have reached this process (a bus across
+   * processes whose link dropped): whatever was kept up to date by events must be read again.
+   */
+  onMissed(handler: () => void): () => void;
 }
 
 export function createLocalBus(onListenerError: (err: unknown) => void = () => {}): EventBus {
@@ -71,5 +76,7 @@ export function createLocalBus(onListenerError: (err: unknown) => void = () => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    // In one process every event reaches every listener: none is ever missed.
+    onMissed: () => () => {},
   };
 }

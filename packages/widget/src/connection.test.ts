@@ -454,6 +454,21 @@ describe('Connection against a real ws server', () => {
     expect(t.conn.state).not.toBe('failed');
   });
 
+  it('reconnects after a resync close (the server may have missed events) and resumes after the last message it had', async () => {
+    const t = await setup({ backoff: { min: 10, max: 20 } });
+    const contactId = randomUUID();
+    const p0 = await inConversation(t, contactId);
+    p0.send(operatorMessage(contactId, 1));
+    await until(() => t.frames.some((f) => f.type === 'message'), 'message 1');
+    p0.ws.close(CloseCode.Resync, 'events may have been missed: reconnect');
+    const p1 = await t.peer(1);
+    expect(await p1.next()).toMatchObject({ type: 'hello', token: TOKEN });
+    p1.send(welcome({ id: contactId, lastSeq: 3 }));
+    // Messages 2 and 3 came while the server's events were lost: the resume brings them.
+    expect(await p1.next()).toEqual({ type: 'resume', contactId, afterSeq: 1 });
+    expect(t.states.map(([s]) => s)).not.toContain('failed');
+  });
+
   it('sends seen once per new seq and forgets the conversation (and its outbox) on reset', async () => {
     const t = await setup();
     const contactId = randomUUID();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ChatEvent, createLocalBus } from '../bus.js';
+import { lossyBus } from '../test/lossy-bus.js';
 import { createHub } from './hub.js';
 
 const typing = (workspaceId: string, contactId: string): ChatEvent => ({
@@ -85,5 +86,66 @@ describe('the socket hub', () => {
     bus.publish(message('anna'));
     expect(got).toEqual(['sup']);
     expect(hub.size()).toBe(2);
+  });
+
+  it('asks the sockets that follow a conversation or a workspace to reconnect when events were missed, once', () => {
+    const bus = lossyBus();
+    const errors: unknown[] = [];
+    const hub = createHub(bus, (e) => errors.push(e));
+    const asked: string[] = [];
+    hub.onContact(
+      'c1',
+      () => {},
+      () => asked.push('visitor c1'),
+    );
+    const offC2 = hub.onContact(
+      'c2',
+      () => {},
+      () => asked.push('visitor c2'),
+    );
+    hub.onWorkspace(
+      'w1',
+      () => {},
+      { userId: 'anna', watchesAll: false },
+      () => asked.push('anna'),
+    );
+    hub.onWorkspace(
+      'w1',
+      () => {},
+      { userId: 'sup', watchesAll: true },
+      () => {
+        throw new Error('already closed');
+      },
+    );
+    // A listener without a resync (the bench's, a test's) is left alone.
+    hub.onWorkspace('w1', () => {});
+    offC2(); // closed before: not asked
+    expect(hub.resyncing()).toBe(3);
+    bus.miss();
+    expect(asked).toEqual(['visitor c1', 'anna']);
+    expect(errors).toHaveLength(1); // one failing does not stop the others
+    // Each was asked once: their closes unregister them, and a second loss asks nobody twice.
+    expect(hub.resyncing()).toBe(0);
+    bus.miss();
+    expect(asked).toEqual(['visitor c1', 'anna']);
+    // Events still reach whoever registered since.
+    const got: string[] = [];
+    hub.onContact('c1', (e) => got.push(e.kind));
+    bus.publish(typing('w1', 'c1'));
+    expect(got).toEqual(['typing']);
+  });
+
+  it('stops hearing of missed events once closed', () => {
+    const bus = lossyBus();
+    const hub = createHub(bus);
+    const asked: string[] = [];
+    hub.onContact(
+      'c1',
+      () => {},
+      () => asked.push('c1'),
+    );
+    hub.close();
+    bus.miss();
+    expect(asked).toEqual([]);
   });
 });

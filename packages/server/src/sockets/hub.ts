@@ -38,6 +38,9 @@ function assigneeOf(e: ChatEvent): string | null {
   }
 }
 
+/** The close reason of `CloseCode.Resync`. */
+export const RESYNC_REASON = 'events may have been missed: reconnect';
+
 /** Who an operator socket listens for: its user, and whether it watches every conversation. */
 export interface Scope {
   userId: string;
@@ -61,6 +64,32 @@ export function createHub(bus: EventBus, onListenerError: (err: unknown) => void
         onListenerError(err);
       }
     }
+  };
+  /**
+   * What each socket does when events may have been missed (`EventBus.onMissed`): it closes with
+   * `CloseCode.Resync`, and its client reconnects and reads what it missed, as after any drop.
+   * Sockets that follow nothing (a visitor with no conversation) are not here and stay open.
+   */
+  const resyncs = new Set<() => void>();
+  const unMissed = bus.onMissed(() => {
+    const all = [...resyncs];
+    resyncs.clear();
+    for (const resync of all) {
+      try {
+        resync();
+      } catch (err) {
+        onListenerError(err);
+      }
+    }
+  });
+  /** Registers `resync` beside a listener's removal. */
+  const withResync = (remove: () => void, resync: (() => void) | undefined) => {
+    if (!resync) return remove;
+    resyncs.add(resync);
+    return () => {
+      remove();
+      resyncs.delete(resync);
+    };
   };
   const unsubscribe = bus.subscribe((e) => {
     const contactId = contactOf(e);
@@ -88,25 +117,26 @@ export function createHub(bus: EventBus, onListenerError: (err: unknown) => void
   };
 
   return {
-    /** Events about one conversation (visitor sockets). */
-    onContact: (contactId: string, l: Listener) => add(byContact, contactId, l),
+    /** Events about one conversation (visitor sockets); `resync` when some may have been missed. */
+    onContact: (contactId: string, l: Listener, resync?: () => void) =>
+      withResync(add(byContact, contactId, l), resync),
     /**
      * The events of a workspace an operator socket needs: all of them for one that watches all;
      * otherwise everything but the messages, typing, read state and deletions of conversations
      * assigned to someone else.
      */
-    onWorkspace: (workspaceId: string, l: Listener, scope?: Scope) => {
-      if (!scope || scope.watchesAll) return add(byWorkspace, workspaceId, l);
+    onWorkspace: (workspaceId: string, l: Listener, scope?: Scope, resync?: () => void) => {
+      if (!scope || scope.watchesAll) return withResync(add(byWorkspace, workspaceId, l), resync);
       let users = byOperator.get(workspaceId);
       if (!users) {
         users = new Map();
         byOperator.set(workspaceId, users);
       }
       const remove = add(users, scope.userId, l);
-      return () => {
+      return withResync(() => {
         remove();
         if (users.size === 0 && byOperator.get(workspaceId) === users) byOperator.delete(workspaceId);
-      };
+      }, resync);
     },
     /** How many listeners are registered (for tests and metrics). */
     size: () =>
@@ -115,7 +145,12 @@ export function createHub(bus: EventBus, onListenerError: (err: unknown) => void
         ...byWorkspace.values(),
         ...[...byOperator.values()].flatMap((m) => [...m.values()]),
       ].reduce((n, s) => n + s.size, 0),
-    close: unsubscribe,
+    /** Sockets that would be asked to reconnect if events were missed now (tests). */
+    resyncing: () => resyncs.size,
+    close() {
+      unsubscribe();
+      unMissed();
+    },
   };
 }
 export type Hub = ReturnType<typeof createHub>;

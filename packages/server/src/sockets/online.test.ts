@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createLocalBus } from '../bus.js';
+import { lossyBus } from '../test/lossy-bus.js';
 import { createOnlineWatch } from './online.js';
 
 const presence = (workspaceId: string) =>
@@ -68,5 +69,25 @@ describe("the widgets' online watch", () => {
     // A question already under way may still be asked; none after it.
     expect(asked).toBeLessThanOrEqual(after + 1);
     watch.close();
+  });
+
+  it('asks again for every workspace watched when events were missed (a presence change among them)', async () => {
+    const bus = lossyBus();
+    const asked: string[] = [];
+    const watch = createOnlineWatch(bus, async (workspaceId) => {
+      asked.push(workspaceId);
+      return true;
+    });
+    const heard: string[] = [];
+    watch.watch('w1', false, (online) => heard.push(`w1 ${online}`));
+    watch.watch('w2', true, (online) => heard.push(`w2 ${online}`));
+    bus.miss();
+    await vi.waitFor(() => expect(asked.sort()).toEqual(['w1', 'w2']));
+    // w1's operator came online while the news was lost: its widgets hear it now; w2's knew already.
+    await vi.waitFor(() => expect(heard).toEqual(['w1 true']));
+    watch.close();
+    bus.miss();
+    await new Promise((r) => setTimeout(r, 40));
+    expect(asked).toHaveLength(2);
   });
 });

@@ -42,6 +42,10 @@ export function createOnlineWatch(
   const unsubscribe = bus.subscribe((e) => {
     if (e.kind === 'presence') recheck(e.workspaceId);
   });
+  // A presence change may have been among the events missed: ask again for every workspace watched.
+  const unMissed = bus.onMissed(() => {
+    for (const workspaceId of watched.keys()) recheck(workspaceId);
+  });
 
   return {
     /** Hears every change of the workspace's online state after `initial` (what the socket was told). */
@@ -58,7 +62,10 @@ export function createOnlineWatch(
         if (entry.listeners.size === 0 && watched.get(workspaceId) === entry) watched.delete(workspaceId);
       };
     },
-    close: unsubscribe,
+    close() {
+      unsubscribe();
+      unMissed();
+    },
   };
 }
 export type OnlineWatch = ReturnType<typeof createOnlineWatch>;

@@ -13,7 +13,7 @@ import {
   serial,
   tokenBucket,
 } from './frames.js';
-import type { Hub } from './hub.js';
+import { type Hub, RESYNC_REASON } from './hub.js';
 import { wireFrame } from './wire.js';
 
 const parse = frameParser<OperatorInbound>(OperatorInboundSchema);
@@ -44,6 +44,7 @@ export function handleOperatorConnection(socket: SocketLike, ctx: OperatorConnec
       else forward(e);
     },
     { userId: user.id, watchesAll: user.role !== 'operator' },
+    () => socket.close(CloseCode.Resync, RESYNC_REASON),
   );
 
   // A conversation's traffic goes to whoever has it; while it waits, to everyone who could take it;

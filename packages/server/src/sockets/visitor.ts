@@ -24,7 +24,7 @@ import {
   serial,
   tokenBucket,
 } from './frames.js';
-import type { Hub } from './hub.js';
+import { type Hub, RESYNC_REASON } from './hub.js';
 import type { OnlineWatch } from './online.js';
 import type { VisitorPresence } from './presence.js';
 import { wireFrame } from './wire.js';
@@ -75,7 +75,8 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
     if (id === contactId && (unwatch || !id)) return;
     unwatch?.();
     contactId = id;
-    unwatch = id ? ctx.hub.onContact(id, onEvent) : null;
+    // Its resync made here, not per socket: most visitor sockets never follow a conversation.
+    unwatch = id ? ctx.hub.onContact(id, onEvent, () => socket.close(CloseCode.Resync, RESYNC_REASON)) : null;
   };
   const run = serial();
   const allow = tokenBucket(60, 20); // a reconnecting widget may flush a queued burst at once
