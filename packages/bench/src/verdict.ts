@@ -72,13 +72,15 @@ function lighterLoad(m: Measured): string | null {
   return `below the targets' load in ${short.join(', ')} (the targets: ${TARGET_LOAD.connectedVisitors} visitors, ${TARGET_LOAD.operators} operators, ${TARGET_LOAD.rate} msg/s)`;
 }
 
-/** Every target the run speaks to. Latencies are judged on PostgreSQL, the database the issue sets them for. */
+/** Every target the run speaks to, judged on PostgreSQL, the database the issue sets them for. */
 export function judge(measured: Measured[], sizes: SizeRow[]): Verdict[] {
   const verdicts: Verdict[] = [];
   const relay = measured.find((m) => m.target === RELAY);
   for (const m of measured) {
     if (m === relay) continue;
     const r = m.result;
+    // The issue sets its targets for PostgreSQL beside the server; the embedded default is measured.
+    const embedded = POSTGRES.test(m.target) ? null : 'the targets are set for PostgreSQL beside the server';
     const ratio =
       relay && relay.result.deliveredPerSecond > 0
         ? r.deliveredPerSecond / relay.result.deliveredPerSecond
@@ -91,7 +93,7 @@ export function judge(measured: Measured[], sizes: SizeRow[]): Verdict[] {
       '',
       2,
       false,
-      relay ? null : 'no baseline in this run (--no-baseline)',
+      embedded ?? (relay ? null : 'no baseline in this run (--no-baseline)'),
     );
     // Below both servers' capacity the ratio is 1 whatever the capacities are.
     const carried = (x: Measured) => x.result.deliveredPerSecond >= 0.98 * x.result.targetRate;
@@ -99,9 +101,7 @@ export function judge(measured: Measured[], sizes: SizeRow[]): Verdict[] {
       throughput.note = 'both carried the offered rate; a higher --rate compares their capacities';
     }
     verdicts.push(throughput);
-    const latencyNotJudged = POSTGRES.test(m.target)
-      ? lighterLoad(m)
-      : 'the latency targets are set for PostgreSQL beside the server';
+    const latencyNotJudged = embedded ?? lighterLoad(m);
     // End to end, each way: the visitor's message to the operator, the operator's reply back.
     verdicts.push(
       limited(
@@ -147,7 +147,8 @@ export function judge(measured: Measured[], sizes: SizeRow[]): Verdict[] {
         ' KiB',
         1,
         true,
-        null,
+        // PGlite's memory is the server's: its figure holds what the database grew by as well.
+        embedded && `${embedded} (on PGlite it includes the database's own growth)`,
       ),
     );
   }
