@@ -7,6 +7,7 @@ import { type Db, openDatabase } from '../db/client.js';
 import { contactEvents, contacts, sites, users, workspaces } from '../db/schema/index.js';
 import { DEFAULT_SETTINGS } from '../sites/repo.js';
 import { openTestDatabase } from '../test/db.js';
+import { lossyBus } from '../test/lossy-bus.js';
 import { pgRelay } from '../test/pg-relay.js';
 import { createRouter, type NewChatRouting } from './router.js';
 import { createSnapshots } from './snapshots.js';
@@ -303,6 +304,28 @@ describe("the workspaces' snapshots", () => {
     expect(current()).toBeNull();
     await expect.poll(current).not.toBeNull();
     expect(reads.calls).toBe(3);
+    snapshots.close();
+  });
+});
+
+describe("the workspaces' snapshots when events were missed", () => {
+  it('reads every snapshot again, and offers none until then: a change may have been among them', async () => {
+    const { db } = database;
+    const w = await workspace(db);
+    const anna = await w.operator('Anna');
+    const bus = lossyBus();
+    const snapshots = createSnapshots({ db, bus, busy: () => false });
+    const current = () => snapshots.current(w.ws);
+    expect(current()).toBeNull();
+    await expect.poll(current).not.toBeNull();
+    expect(current()!.operators.map((o) => o.status)).toEqual(['online']);
+    // Anna went away on another process, whose event never came.
+    await db.update(users).set({ status: 'away' }).where(eq(users.id, anna));
+    expect(current()!.operators).toHaveLength(1); // nothing heard: the old snapshot stands
+    bus.miss();
+    expect(current()).toBeNull();
+    await expect.poll(current).not.toBeNull();
+    expect(current()!.operators).toEqual([]);
     snapshots.close();
   });
 });

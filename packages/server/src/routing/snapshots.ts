@@ -53,12 +53,20 @@ export function createSnapshots(deps: {
     return undefined;
   };
 
-  const unsubscribe = deps.bus.subscribe((e) => {
-    if (!CHANGES.has(e.kind)) return;
-    const entry = kept(e.workspaceId);
+  const changed = (workspaceId: string) => {
+    const entry = kept(workspaceId);
     if (!entry) return;
     entry.changes++;
-    void read(e.workspaceId, entry);
+    void read(workspaceId, entry);
+  };
+  const unsubscribe = deps.bus.subscribe((e) => {
+    if (CHANGES.has(e.kind)) changed(e.workspaceId);
+  });
+  // Any change may have been among the events missed: every snapshot is read again. (A pass would
+  // catch a stale one by its key, but then every new chat would be routed by reading until the next
+  // change this process hears of.)
+  const unMissed = deps.bus.onMissed(() => {
+    for (const workspaceId of [...entries.keys()]) changed(workspaceId);
   });
 
   async function read(workspaceId: string, entry: Entry) {
@@ -105,6 +113,7 @@ export function createSnapshots(deps: {
     close() {
       closed = true;
       unsubscribe();
+      unMissed();
     },
   };
 }
