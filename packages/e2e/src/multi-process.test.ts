@@ -576,6 +576,11 @@ describe('two server processes on one PostgreSQL', () => {
       [contactId],
     );
     expect(lost!.seq).toBe(before.message.seq + 1);
+    const missedCount = async (p: Parley) => {
+      const text = await (await fetch(`${p.url}/metrics`)).text();
+      return Number(/^parley_events_missed_total (\d+)$/m.exec(text)?.[1]);
+    };
+    const missedBefore = await Promise.all([a, b].map(missedCount));
     // Another publisher's packets, 1 then 3: both processes see that its packet 2 never came.
     await sql.unsafe(`select pg_notify('parley_events', p) from unnest($1::text[]) as p`, [
       ['p2|7ffffff0|1|1|1|[]', 'p2|7ffffff0|3|1|1|[]'],
@@ -587,6 +592,8 @@ describe('two server processes on one PostgreSQL', () => {
     // 2. The idle visitor follows no conversation: it missed nothing and stays.
     await new Promise((r) => setTimeout(r, 300));
     expect(idle.open).toBe(true);
+    // Each process counted the loss once.
+    expect(await Promise.all([a, b].map(missedCount))).toEqual(missedBefore.map((n) => n + 1));
 
     // 3. The operator reconnects as the inbox does: ready lists the conversation as it is now, and
     // resuming after the last message it had brings the one it never heard of.

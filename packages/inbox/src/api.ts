@@ -5,7 +5,6 @@ import type {
   ContactDetails,
   CreateClientBody,
   ErrorBody,
-  Message,
   MessageList,
   OperatorProfile,
   SessionReply,
@@ -62,9 +61,11 @@ export async function logout(): Promise<void> {
   await call<void>('POST', '/api/v1/auth/logout');
 }
 
-export async function messagesAfter(contactId: string, after: number): Promise<Message[]> {
+/** The messages after `after`, and those at or below it deleted since (the inbox had them whole). */
+export async function messagesAfter(contactId: string, after: number): Promise<MessageList> {
   const url = `/api/v1/contacts/${encodeURIComponent(contactId)}/messages?after=${after}`;
-  return (await call<MessageList>('GET', url)).messages ?? [];
+  const list = await call<MessageList>('GET', url);
+  return { messages: list.messages ?? [], deleted: list.deleted ?? [] };
 }
 
 const contactUrl = (id: string, rest: string) => `/api/v1/contacts/${encodeURIComponent(id)}/${rest}`;

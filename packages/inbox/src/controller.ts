@@ -214,8 +214,8 @@ async function load(id: string): Promise<void> {
   const conv = store.get().conversations[id];
   const after = conv?.loaded ? contiguousSeq(conv.messages) : 0;
   try {
-    const messages = await api.messagesAfter(id, after);
-    store.dispatch({ type: 'loaded', contactId: id, messages });
+    const { messages, deleted } = await api.messagesAfter(id, after);
+    store.dispatch({ type: 'loaded', contactId: id, messages, deleted });
   } catch (e) {
     loadFailed.add(id);
     failure(e);

@@ -246,6 +246,20 @@ describe('message frames', () => {
     expect(bodies(s, 1)).toEqual(['m1', 'm2', 'm3']);
   });
 
+  it('drops the text of messages it had whole that a load says were deleted while it was away', () => {
+    let s = run(initialState(), ready(contact(1)), { type: 'select', contactId: cid(1) });
+    s = run(s, { type: 'loaded', contactId: cid(1), messages: [msg(1, 1), msg(1, 2)] });
+    const at = '2025-01-01T12:00:00.000Z';
+    s = run(s, {
+      type: 'loaded',
+      contactId: cid(1),
+      messages: [msg(1, 3)],
+      deleted: [{ messageId: mid(1001), by: user.id, at }],
+    });
+    expect(bodies(s, 1)).toEqual(['', 'm2', 'm3']);
+    expect(s.conversations[cid(1)]?.messages[0]?.deletedAt).toBe(at);
+  });
+
   it('does not store messages of conversations that are not open, but updates their preview', () => {
     const s = run(initialState(), ready(contact(1)), frame({ type: 'message', message: msg(1, 1) }));
     expect(s.conversations[cid(1)]).toBeUndefined();

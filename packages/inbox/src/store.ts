@@ -6,6 +6,7 @@ import type {
   Channel,
   ContactDetails,
   ContactSummary,
+  Deletion,
   Message,
   OperatorOutbound,
   OperatorProfile,
@@ -120,7 +121,8 @@ export type Action =
   | { type: 'popup-dismiss'; id: number }
   | { type: 'mute'; muted: boolean }
   | { type: 'lang'; lang: string }
-  | { type: 'loaded'; contactId: string; messages: Message[] }
+  /** `deleted`: messages the inbox may have had whole that were deleted since (by id). */
+  | { type: 'loaded'; contactId: string; messages: Message[]; deleted?: Deletion[] }
   | { type: 'queue'; pending: Pending }
   | { type: 'retry'; clientId: string }
   | { type: 'status'; status: OperatorStatus }
@@ -611,8 +613,15 @@ export function reduce(state: State, action: Action): State {
       return state.lang === action.lang ? state : { ...state, lang: action.lang };
     case 'loaded': {
       const conv = state.conversations[action.contactId] ?? { messages: [], loaded: false };
+      const gone = new Map((action.deleted ?? []).map((d) => [d.messageId, d.at]));
+      const kept = gone.size
+        ? conv.messages.map((m) => {
+            const at = gone.get(m.id);
+            return at && !m.deletedAt ? { ...m, body: '', deletedAt: at } : m;
+          })
+        : conv.messages;
       const messages = mergeMessages(
-        conv.messages,
+        kept,
         action.messages.filter((m) => isMessage(m) && m.contactId === action.contactId),
       );
       // A stored message may be the echo of a pending reply whose ack was lost with the socket.

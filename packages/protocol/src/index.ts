@@ -29,6 +29,7 @@ export type {
   CreateOrderBody,
   CreateSiteBody,
   CreateUserBody,
+  Deletion,
   ErrorBody,
   ImportProblem,
   ImportReport,

@@ -424,7 +424,18 @@ export type SessionReply = Static<typeof SessionReply>;
 export const ContactList = T.Object({ contacts: T.Array(ContactSummary) });
 export type ContactList = Static<typeof ContactList>;
 
-export const MessageList = T.Object({ messages: T.Array(Message) });
+/** A message deleted after a client may have had it whole: which one, who deleted it, when. */
+export const Deletion = T.Object({ messageId: Id, by: Id, at: IsoTime });
+export type Deletion = Static<typeof Deletion>;
+
+export const MessageList = T.Object({
+  messages: T.Array(Message),
+  /**
+   * The messages at or below `after` that are deleted: a client that loads or resumes after a drop had
+   * them whole, and a deletion meanwhile reached it only as an event it may have missed.
+   */
+  deleted: T.Array(Deletion),
+});
 export type MessageList = Static<typeof MessageList>;
 
 /** Someone called or texted an abandoned visitor back. */

@@ -65,6 +65,8 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
   const metrics = createMetrics(db);
   const hub = createHub(bus, (err) => app.log.error({ err }, 'socket listener failed'));
   app.addHook('onClose', async () => hub.close());
+  const unMissed = bus.onMissed(() => metrics.eventsMissed.inc());
+  app.addHook('onClose', async () => unMissed());
   const chat = createChatService({
     db,
     bus,

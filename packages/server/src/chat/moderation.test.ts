@@ -72,6 +72,51 @@ describe('deleting a reply', () => {
     expect(events).toHaveLength(1);
   });
 
+  it('tells a widget and an inbox that were away of a reply deleted meanwhile, when they resume or load', async () => {
+    const { op, os, v, contactId } = await chatting('Hedi');
+    const welcome = v.frames.find((f) => f.type === 'welcome')!;
+    const wrong = await reply(os, contactId, 'Your code is 5678 (wrong customer)');
+    const right = await reply(os, contactId, 'Sorry — one moment.');
+    await v.next('message', (f) => f.message.id === right.id);
+    // The widget's socket drops (a phone locked, a train), and the inbox's too; the reply is deleted meanwhile.
+    v.ws.close();
+    await v.waitClose();
+    const boss = await h.operator(op.cookie);
+    await boss.next('ready');
+    boss.send({ type: 'delete', contactId, messageId: wrong.id });
+    await boss.next('deleted', (f) => f.messageId === wrong.id);
+
+    // The widget comes back and resumes after the last message it had: it hears of the deletion,
+    // though the message is below where it resumes, and of nothing else.
+    const back = await h.visitor();
+    await back.hello(welcome.token);
+    back.send({ type: 'resume', contactId, afterSeq: right.seq });
+    expect(await back.next('deleted')).toEqual({ type: 'deleted', contactId, messageId: wrong.id });
+    // So does an inbox's socket resuming, with who deleted it and when.
+    const inbox = await h.operator(op.cookie);
+    await inbox.next('ready');
+    inbox.send({ type: 'resume', contactId, afterSeq: right.seq });
+    expect(await inbox.next('deleted')).toMatchObject({ contactId, messageId: wrong.id, by: op.id });
+
+    // And the inbox's load by REST after the last message it has.
+    const load = async (after: number) =>
+      (
+        await h.app.inject({
+          url: `/api/v1/contacts/${contactId}/messages?after=${after}`,
+          headers: { cookie: op.cookie },
+        })
+      ).json();
+    const afterBoth = await load(right.seq);
+    expect(afterBoth.messages).toEqual([]);
+    expect(afterBoth.deleted).toEqual([{ messageId: wrong.id, by: op.id, at: expect.any(String) }]);
+    // A load from the start has the message's place without its text, and no deletion to tell apart.
+    const whole = await load(0);
+    expect(whole.deleted).toEqual([]);
+    expect(whole.messages.find((m: { id: string }) => m.id === wrong.id)).toMatchObject({ body: '' });
+    // Below the deleted message, nothing was deleted.
+    expect((await load(wrong.seq - 1)).deleted).toEqual([]);
+  });
+
   it('lets operators delete only their own replies, never a visitor’s; supervisors any reply', async () => {
     const { os, v, contactId } = await chatting('Ede');
     v.send({ type: 'send', clientId: 'v-own', body: 'My message' });

@@ -1,5 +1,5 @@
-import type { ContactSummary, Message } from '@parley/protocol';
-import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
+import type { ContactSummary, Deletion, Message } from '@parley/protocol';
+import { and, asc, desc, eq, gt, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { type ContactRow, contacts, type MessageRow, messages, visitors } from '../db/schema/index.js';
 
@@ -100,6 +100,23 @@ export async function messagesAfter(db: Db, contactId: string, afterSeq: number,
     .orderBy(asc(messages.seq))
     .limit(limit);
   return rows.map(toMessage).map(redacted);
+}
+
+/**
+ * The conversation's deleted messages at or below `seq`: a client resuming after `seq` had them
+ * whole. Few (deletions are rare), read from the conversation's own index range.
+ */
+export async function deletedUpTo(db: Db, contactId: string, seq: number): Promise<Deletion[]> {
+  if (seq <= 0) return [];
+  const rows = await db
+    .select({ messageId: messages.id, by: messages.deletedBy, at: messages.deletedAt })
+    .from(messages)
+    .where(and(eq(messages.contactId, contactId), lte(messages.seq, seq), isNotNull(messages.deletedAt)))
+    .orderBy(asc(messages.seq));
+  const out: Deletion[] = [];
+  for (const r of rows)
+    if (r.by && r.at) out.push({ messageId: r.messageId, by: r.by, at: r.at.toISOString() });
+  return out;
 }
 
 /** A deleted message keeps its place (seqs stay gap-free) but not its text; contact_events keep that. */

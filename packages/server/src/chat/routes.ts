@@ -29,14 +29,15 @@ export const chatRoutes: FastifyPluginAsyncTypebox<{ chat: ChatService }> = asyn
     '/api/v1/contacts/:id/messages',
     {
       schema: {
-        summary: 'Messages of one conversation after a sequence number, in order (at most 500)',
+        summary:
+          'Messages of one conversation after a sequence number, in order (at most 500), and those at or below it that were deleted',
         tags: ['contacts'],
         params: T.Object({ id: T.String({ format: 'uuid' }) }),
         querystring: T.Object({ after: T.Integer({ minimum: 0, default: 0 }) }),
         response: { 200: MessageList, 401: ErrorBody, 404: ErrorBody },
       },
     },
-    async (req) => ({ messages: await chat.messagesForOperator(req.user!, req.params.id, req.query.after) }),
+    async (req) => chat.messagesForOperator(req.user!, req.params.id, req.query.after),
   );
 
   app.get(

@@ -424,15 +424,24 @@ export function createChatService(deps: {
     return c;
   }
 
+  /** What a client that has the conversation up to `afterSeq` lacks: the messages after it, and deletions up to it. */
+  async function catchUp(contactId: string, afterSeq: number) {
+    const [messages, deleted] = await Promise.all([
+      repo.messagesAfter(db, contactId, afterSeq, MESSAGES_PAGE),
+      repo.deletedUpTo(db, contactId, afterSeq),
+    ]);
+    return { messages, deleted };
+  }
+
   async function messagesForOperator(user: Actor, contactId: string, afterSeq: number) {
     await contactFor(user, contactId);
-    return repo.messagesAfter(db, contactId, afterSeq, MESSAGES_PAGE);
+    return catchUp(contactId, afterSeq);
   }
 
   async function messagesForVisitor(visitorId: string, contactId: string, afterSeq: number) {
     const c = await contactById(contactId);
     if (!c || c.visitorId !== visitorId) return fail(ErrorCode.NotFound, 'The conversation');
-    return repo.messagesAfter(db, contactId, afterSeq, MESSAGES_PAGE);
+    return catchUp(contactId, afterSeq);
   }
 
   async function setStatus(user: Actor, status: OperatorStatus) {

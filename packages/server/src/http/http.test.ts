@@ -63,6 +63,8 @@ describe('the HTTP surface', () => {
     expect(text).toContain('parley_new_chat_routing_total{how="read"} 1');
     expect(text).toContain('parley_new_chat_routing_total{how="snapshot"} 0');
     expect(text).toContain('parley_new_chat_routing_total{how="after_pass"} 0');
+    // One process: no event can be missed (multi-process.test.ts counts one that is).
+    expect(text).toContain('parley_events_missed_total 0');
     expect(text).toMatch(
       /parley_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} \d+/,
     );

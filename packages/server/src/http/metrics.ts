@@ -38,6 +38,13 @@ export function createMetrics(db: Db) {
     labelNames: ['how'] as const,
     registers: [registry],
   });
+  const eventsMissed = new Counter({
+    name: 'parley_events_missed_total',
+    help:
+      'Times this process may have missed events from the other server processes (its LISTEN ' +
+      'connection dropped, a gap in what another sent) and asked its sockets to reconnect.',
+    registers: [registry],
+  });
   const httpDuration = new Histogram({
     name: 'parley_http_request_duration_seconds',
     help: 'HTTP request latency, by method, route and status code.',
@@ -48,6 +55,6 @@ export function createMetrics(db: Db) {
   openSockets.set({ kind: 'visitor' }, 0);
   openSockets.set({ kind: 'operator' }, 0);
   for (const how of ['snapshot', 'snapshot_stale', 'read', 'after_pass']) newChatRouting.inc({ how }, 0);
-  return { registry, openSockets, messagesStored, newChatRouting, httpDuration };
+  return { registry, openSockets, messagesStored, newChatRouting, eventsMissed, httpDuration };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

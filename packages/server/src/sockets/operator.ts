@@ -116,7 +116,8 @@ export function handleOperatorConnection(socket: SocketLike, ctx: OperatorConnec
       case 'seen':
         return chat.operatorSeen(user, frame.contactId, frame.seq);
       case 'resume': {
-        const messages = await chat.messagesForOperator(user, frame.contactId, frame.afterSeq);
+        const { messages, deleted } = await chat.messagesForOperator(user, frame.contactId, frame.afterSeq);
+        for (const d of deleted) send({ type: 'deleted', contactId: frame.contactId, ...d });
         for (const message of messages) send({ type: 'message', message });
         return;
       }

@@ -218,7 +218,14 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
         return;
       }
       case 'resume': {
-        const messages = await chat.messagesForVisitor(visitorId, frame.contactId, frame.afterSeq);
+        const { messages, deleted } = await chat.messagesForVisitor(
+          visitorId,
+          frame.contactId,
+          frame.afterSeq,
+        );
+        // Deleted while this widget was away: it shows them still.
+        for (const d of deleted)
+          send({ type: 'deleted', contactId: frame.contactId, messageId: d.messageId });
         for (const message of messages) send({ type: 'message', message });
         return;
       }
