@@ -14,7 +14,7 @@ import {
   tokenBucket,
 } from './frames.js';
 import { type Hub, RESYNC_REASON } from './hub.js';
-import { wireFrame } from './wire.js';
+import { ackFrame, wireFrame } from './wire.js';
 
 const parse = frameParser<OperatorInbound>(OperatorInboundSchema);
 
@@ -99,14 +99,7 @@ export function handleOperatorConnection(socket: SocketLike, ctx: OperatorConnec
         return chat.setStatus(user, frame.status);
       case 'send': {
         const { message } = await chat.postOperatorMessage(user, frame.contactId, frame);
-        send({
-          type: 'ack',
-          contactId: message.contactId,
-          clientId: frame.clientId,
-          id: message.id,
-          seq: message.seq,
-          createdAt: message.createdAt,
-        });
+        send(ackFrame(frame.clientId, message));
         return;
       }
       case 'typing':

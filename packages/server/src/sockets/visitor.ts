@@ -27,7 +27,7 @@ import {
 import { type Hub, RESYNC_REASON } from './hub.js';
 import type { OnlineWatch } from './online.js';
 import type { VisitorPresence } from './presence.js';
-import { wireFrame } from './wire.js';
+import { ackFrame, wireFrame } from './wire.js';
 
 const parse = frameParser<VisitorInbound>(VisitorInboundSchema);
 
@@ -207,14 +207,7 @@ export function handleVisitorConnection(socket: SocketLike, ctx: VisitorConnecti
       case 'send': {
         const id = requireContact();
         const { message } = await chat.postVisitorMessage(visitorId, id, frame, name);
-        send({
-          type: 'ack',
-          contactId: message.contactId,
-          clientId: frame.clientId,
-          id: message.id,
-          seq: message.seq,
-          createdAt: message.createdAt,
-        });
+        send(ackFrame(frame.clientId, message));
         return;
       }
       case 'resume': {

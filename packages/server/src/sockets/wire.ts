@@ -1,5 +1,16 @@
-import type { OperatorOutbound } from '@parley/protocol';
+import type { Message, OperatorOutbound } from '@parley/protocol';
 import type { ChatEvent } from '../bus.js';
+
+/** The `ack` of a stored message, to the socket that sent it (`clientId`: the sender's id for it). */
+export const ackFrame = (clientId: string, m: Message) =>
+  ({
+    type: 'ack',
+    contactId: m.contactId,
+    clientId,
+    id: m.id,
+    seq: m.seq,
+    createdAt: m.createdAt,
+  }) as const;
 
 // One event goes to many operator sockets: turn it into its frame's JSON once, not once per socket.
 // (A message's frame is the same for its visitor: their socket sends this one too.)
