@@ -6,6 +6,7 @@
 import {
   CloseCode,
   type ContactSummary,
+  ErrorCode,
   type OperatorInbound,
   type OperatorOutbound,
   type OperatorStatus,
@@ -40,9 +41,12 @@ beforeAll(async () => {
   sql = await connect(db.url);
   cleanup.add('sql client', () => sql.end({ timeout: 5 }));
   // Both at once on the empty database: migrations and bootstrap must not race.
+  // Behind a proxy, as in production: each test login comes from an address of its own (the login
+  // limit, 10 a minute per address, is counted in the database for both processes together).
+  const env = { TRUST_PROXY: 'true' };
   const started = await Promise.allSettled([
-    startParley({ databaseUrl: db.url }),
-    startParley({ databaseUrl: db.url }),
+    startParley({ databaseUrl: db.url, env }),
+    startParley({ databaseUrl: db.url, env }),
   ]);
   for (const s of started)
     if (s.status === 'fulfilled') cleanup.add(`parley :${s.value.port}`, () => s.value.stop());
@@ -62,6 +66,7 @@ interface Operator {
 }
 
 let operators = 0;
+let logins = 0;
 /** An operator made in SQL (the admin's password hash, so the admin password logs them in). */
 async function createOperator(maxChats: number, on: Parley): Promise<Operator> {
   const n = ++operators;
@@ -79,7 +84,7 @@ async function createOperator(maxChats: number, on: Parley): Promise<Operator> {
 async function operatorSocket(op: Operator): Promise<OperatorSocket> {
   const res = await fetch(`${op.on.url}/api/v1/auth/login`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.77.0.${++logins}` },
     body: JSON.stringify({ email: op.email, password: op.on.adminPassword }),
   });
   expect(res.status, `login of ${op.email} on :${op.on.port}`).toBe(200);
@@ -160,6 +165,30 @@ describe('two server processes on one PostgreSQL', () => {
               (select count(*) from users where role = 'admin')::int as admins`,
     );
     expect(counts).toEqual({ workspaces: 1, sites: 1, admins: 1 });
+  });
+
+  it('counts password guesses on both processes toward one limit', async () => {
+    const guess = (p: Parley, i: number) =>
+      fetch(`${p.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.50' },
+        body: JSON.stringify({ email: 'admin@parley.local', password: `guess-${i}` }),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await guess(i % 2 ? b : a, i)).status);
+    expect(statuses).toEqual(Array(10).fill(401));
+    // Ten guesses, five on each: the eleventh is refused on either process.
+    const refused = await guess(a, 10);
+    expect(refused.status).toBe(429);
+    expect((await refused.json()).code).toBe(ErrorCode.RateLimited);
+    expect((await guess(b, 11)).status).toBe(429);
+    // Another address is not locked out.
+    const other = await fetch(`${b.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.51' },
+      body: JSON.stringify({ email: 'admin@parley.local', password: 'wrong' }),
+    });
+    expect(other.status).toBe(401);
   });
 
   it('a visitor on process A and an operator on process B chat live, both ways', async () => {

@@ -22,6 +22,7 @@ import { type SessionUser, workspaces } from './db/schema/index.js';
 import { ParleyError } from './errors.js';
 import { demoPage } from './http/demo-page.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { pgRateLimitStore } from './http/rate-limit-store.js';
 import { staticAssets } from './http/static.js';
 import { originAllowed } from './sites/origin.js';
 import { findSiteByKey, listSites } from './sites/repo.js';
@@ -117,7 +118,8 @@ export async function buildApp({ config, database, bus: givenBus }: AppDeps): Pr
       components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'parley_session' } } },
     },
   });
-  await app.register(fastifyRateLimit, { global: false });
+  // Counted in the database: every process on it counts toward the same limit.
+  await app.register(fastifyRateLimit, { global: false, store: pgRateLimitStore(db, app.log) });
   await app.register(authPlugin, { db, secureCookies });
   await app.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_PAYLOAD } });
 
