@@ -34,31 +34,28 @@ const POSTGRES = /postgres/i;
 const num = (v: number | null | undefined, digits: number) =>
   v === null || v === undefined || !Number.isFinite(v) ? null : v.toFixed(digits);
 
-function limited(
-  target: string,
-  where: string,
-  value: number | null | undefined,
-  limit: number,
-  unit: string,
-  digits: number,
-  atMost: boolean,
-  notJudged: string | null,
-): Verdict {
-  const shown = num(value, digits);
-  const limitText = `${atMost ? '≤' : '≥'} ${limit}${unit}`;
-  if (notJudged)
-    return {
-      target,
-      where,
-      figure: shown ? `${shown}${unit}` : '—',
-      limit: limitText,
-      outcome: { notJudged },
-    };
+/** One figure against its limit (`atMost`: the figure may not exceed it; else it may not fall below). */
+function limited(v: {
+  target: string;
+  where: string;
+  value: number | null | undefined;
+  limit: number;
+  unit: string;
+  digits: number;
+  atMost: boolean;
+  /** Why this figure does not speak to the target, if it does not. */
+  notJudged: string | null;
+}): Verdict {
+  const { target, where, value, limit, unit, notJudged } = v;
+  const shown = num(value, v.digits);
+  const limitText = `${v.atMost ? '≤' : '≥'} ${limit}${unit}`;
+  const figure = shown === null ? '—' : `${shown}${unit}`;
+  if (notJudged) return { target, where, figure, limit: limitText, outcome: { notJudged } };
   if (shown === null || value === null || value === undefined) {
-    return { target, where, figure: '—', limit: limitText, outcome: { notJudged: 'not measured' } };
+    return { target, where, figure, limit: limitText, outcome: { notJudged: 'not measured' } };
   }
-  const met = atMost ? value <= limit : value >= limit;
-  return { target, where, figure: `${shown}${unit}`, limit: limitText, outcome: met ? 'met' : 'missed' };
+  const met = v.atMost ? value <= limit : value >= limit;
+  return { target, where, figure, limit: limitText, outcome: met ? 'met' : 'missed' };
 }
 
 /** Why a run's latencies do not speak to the targets, or null when its load is the targets' or heavier. */
@@ -79,22 +76,23 @@ export function judge(measured: Measured[], sizes: SizeRow[]): Verdict[] {
   for (const m of measured) {
     if (m === relay) continue;
     const r = m.result;
+    const where = m.target;
     // The issue sets its targets for PostgreSQL beside the server; the embedded default is measured.
     const embedded = POSTGRES.test(m.target) ? null : 'the targets are set for PostgreSQL beside the server';
     const ratio =
       relay && relay.result.deliveredPerSecond > 0
         ? r.deliveredPerSecond / relay.result.deliveredPerSecond
         : null;
-    const throughput = limited(
-      'persisted throughput ÷ the bare relay’s',
-      m.target,
-      ratio,
-      LIMITS.throughputRatio,
-      '',
-      2,
-      false,
-      embedded ?? (relay ? null : 'no baseline in this run (--no-baseline)'),
-    );
+    const throughput = limited({
+      target: 'persisted throughput ÷ the bare relay’s',
+      where,
+      value: ratio,
+      limit: LIMITS.throughputRatio,
+      unit: '',
+      digits: 2,
+      atMost: false,
+      notJudged: embedded ?? (relay ? null : 'no baseline in this run (--no-baseline)'),
+    });
     // Below both servers' capacity the ratio is 1 whatever the capacities are.
     const carried = (x: Measured) => x.result.deliveredPerSecond >= 0.98 * x.result.targetRate;
     if (relay && carried(relay) && carried(m)) {
@@ -102,59 +100,45 @@ export function judge(measured: Measured[], sizes: SizeRow[]): Verdict[] {
     }
     verdicts.push(throughput);
     const latencyNotJudged = embedded ?? lighterLoad(m);
+    const p99 = (target: string, value: number | null | undefined, limit: number, notJudged: string | null) =>
+      limited({ target, where, value, limit, unit: ' ms', digits: 1, atMost: true, notJudged });
     // End to end, each way: the visitor's message to the operator, the operator's reply back.
     verdicts.push(
-      limited(
-        'visitor → operator p99',
-        m.target,
-        r.toOperator[2],
-        LIMITS.oneWayP99Ms,
-        ' ms',
-        1,
-        true,
-        latencyNotJudged,
-      ),
-      limited(
-        'operator → visitor p99',
-        m.target,
-        r.toVisitor[2],
-        LIMITS.oneWayP99Ms,
-        ' ms',
-        1,
-        true,
-        latencyNotJudged,
-      ),
-    );
-    verdicts.push(
-      limited(
+      p99('visitor → operator p99', r.toOperator[2], LIMITS.oneWayP99Ms, latencyNotJudged),
+      p99('operator → visitor p99', r.toVisitor[2], LIMITS.oneWayP99Ms, latencyNotJudged),
+      p99(
         'new chat → assigned p99, under load',
-        m.target,
         r.assignUnderLoad[1],
         LIMITS.assignedP99Ms,
-        ' ms',
-        1,
-        true,
         latencyNotJudged ?? (r.assignUnderLoadCount === 0 ? 'no new chat timed (--churn 0)' : null),
       ),
-    );
-    const kib = r.rssPerIdleSocket === null ? null : r.rssPerIdleSocket / 1024;
-    verdicts.push(
-      limited(
-        'server memory per idle visitor socket',
-        m.target,
-        kib,
-        LIMITS.idleSocketBytes / 1024,
-        ' KiB',
-        1,
-        true,
+      limited({
+        target: 'server memory per idle visitor socket',
+        where,
+        value: r.rssPerIdleSocket === null ? null : r.rssPerIdleSocket / 1024,
+        limit: LIMITS.idleSocketBytes / 1024,
+        unit: ' KiB',
+        digits: 1,
+        atMost: true,
         // PGlite's memory is the server's: its figure holds what the database grew by as well.
-        embedded && `${embedded} (on PGlite it includes the database's own growth)`,
-      ),
+        notJudged: embedded && `${embedded} (on PGlite it includes the database's own growth)`,
+      }),
     );
   }
   for (const s of sizes) {
     if (s.budget === null) continue;
-    verdicts.push(limited(s.what, 'bundles', s.gzip, s.budget, ' B', 0, true, null));
+    verdicts.push(
+      limited({
+        target: s.what,
+        where: 'bundles',
+        value: s.gzip,
+        limit: s.budget,
+        unit: ' B',
+        digits: 0,
+        atMost: true,
+        notJudged: null,
+      }),
+    );
   }
   return verdicts;
 }
